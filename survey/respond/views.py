@@ -1,0 +1,202 @@
+"""Respondent views: parse the form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.db import db, today
+from survey.respond import bp
+from survey.respond.forms import (
+    CodeForm,
+    PageForm,
+    SubmitForm,
+    form_data,
+    message,
+    page_form_class,
+    stored_answers,
+)
+from survey.services import responses
+from survey.services.errors import Invalid
+from survey.services.responses import (
+    AlreadyAnswered,
+    LinkError,
+    NotOpenYet,
+    Respondent,
+    RoundClosed,
+    State,
+    UnknownLink,
+)
+from survey.services.specs import SectionSpec
+from survey.services.tokens import normalise_code
+
+SESSION_KEY = "respondent"
+CONTROL_FIELDS = {"csrf_token", "action"}
+
+
+class NoSession(LinkError):
+    """Survey pages were opened without first opening a link (or after submitting)."""
+
+
+@bp.errorhandler(LinkError)
+def link_problem(error: LinkError) -> tuple[str, int]:
+    """A friendly page for every way a link can be unusable; nothing is stored."""
+    pages: dict[type[LinkError], tuple[str, int]] = {
+        UnknownLink: ("respond/link_unknown.html", 404),
+        AlreadyAnswered: ("respond/link_used.html", 409),
+        NotOpenYet: ("respond/link_not_open.html", 403),
+        RoundClosed: ("respond/link_closed.html", 410),
+        NoSession: ("respond/no_session.html", 403),
+    }
+    template, status = pages.get(type(error), ("respond/link_unknown.html", 404))
+    if isinstance(error, AlreadyAnswered | RoundClosed):
+        session.pop(SESSION_KEY, None)
+    opens_on = error.opens_on if isinstance(error, NotOpenYet) else None
+    return render_template(template, opens_on=opens_on), status
+
+
+def _respondent() -> Respondent:
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict) or "i" not in data or "k" not in data:
+        raise NoSession()
+    return Respondent(int(data["i"]), str(data["k"]))
+
+
+def _state() -> tuple[Respondent, State]:
+    respondent = _respondent()
+    return respondent, responses.load_state(db.session, respondent, today())
+
+
+def _begin(token: str) -> WerkzeugResponse:
+    respondent = responses.open_link(db.session, current_app.config["SECRET_KEY"], token, today())
+    lang = session.get("lang")
+    session.clear()  # a fresh session: nothing from earlier visits travels with the answers
+    if lang:
+        session["lang"] = lang
+    session[SESSION_KEY] = {"i": respondent.invitation_id, "k": respondent.key}
+    session.permanent = True
+    return redirect(url_for("respond.welcome"), code=303)
+
+
+@bp.get("/s/<token>")
+def open_link(token: str) -> WerkzeugResponse:
+    return _begin(token)
+
+
+@bp.route("/kod", methods=["GET", "POST"])
+def enter_code() -> Any:
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            return _begin(normalise_code(form.code.data or ""))
+        except UnknownLink:
+            form.code.errors = [_("We did not find that code. Check it and try again.")]
+        return render_template("respond/code.html", form=form), 422
+    status = 422 if request.method == "POST" else 200
+    return render_template("respond/code.html", form=form), status
+
+
+@bp.get("/survey/")
+def welcome() -> str:
+    state = _state()[1]
+    return render_template("respond/welcome.html", state=state)
+
+
+def _target(action: str, number: int, count: int) -> str:
+    if action == "back":
+        return url_for("respond.page", number=max(1, number - 1))
+    if action == "save":
+        return url_for("respond.saved")
+    if action.startswith("lang:"):
+        return url_for("respond.page", number=number, lang=action.removeprefix("lang:"))
+    if number >= count:
+        return url_for("respond.review")
+    return url_for("respond.page", number=number + 1)
+
+
+def _render_page(
+    state: State, section: SectionSpec, form: PageForm, number: int, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "respond/page.html",
+        state=state,
+        section=section,
+        form=form,
+        number=number,
+        count=state.spec.section_count(),
+    ), status
+
+
+@bp.route("/survey/page/<int:number>", methods=["GET", "POST"])
+def page(number: int) -> Any:
+    respondent, state = _state()
+    if not 1 <= number <= state.spec.section_count():
+        abort(404)
+    section = state.spec.sections[number - 1]
+    if request.method == "GET":
+        form = page_form_class(section, strict=False)(
+            formdata=None, data=form_data(section.questions, state.draft.answers)
+        )
+        return _render_page(state, section, form, number)
+
+    action = request.form.get("action", "next")
+    if set(request.form) - CONTROL_FIELDS - {q.key for q in section.questions}:
+        return render_template("respond/bad_form.html"), 400
+    form = page_form_class(section, strict=action in ("next", "submit"))()
+    if not form.validate():
+        return _render_page(state, section, form, number, status=422)
+    answers = stored_answers(form, section.questions)
+    target_page = number - 1 if action == "back" else number + 1
+    draft = responses.save_page(db.session, respondent, state, number, answers, target_page)
+    if action == "submit":
+        return _submit(respondent, State(state.round, state.spec, draft))
+    return redirect(_target(action, number, state.spec.section_count()), code=303)
+
+
+@bp.get("/survey/saved")
+def saved() -> str:
+    state = _state()[1]
+    return render_template("respond/saved.html", state=state)
+
+
+@bp.get("/survey/review")
+def review() -> str:
+    state = _state()[1]
+    return render_template("respond/review.html", state=state, errors={})
+
+
+@bp.post("/survey/submit")
+def submit() -> Any:
+    respondent, state = _state()
+    if not SubmitForm().validate():
+        abort(400)
+    return _submit(respondent, state)
+
+
+def _submit(respondent: Respondent, state: State) -> Any:
+    try:
+        responses.submit(db.session, respondent, state, today())
+    except Invalid as invalid:
+        errors = {key: message(code) for key, code in invalid.errors.items()}
+        return render_template("respond/review.html", state=state, errors=errors), 422
+    session.pop(SESSION_KEY, None)
+    session["receipt"] = {"title": state.round.title, "date": today().isoformat()}
+    return redirect(url_for("respond.thanks"), code=303)
+
+
+@bp.get("/survey/thanks")
+def thanks() -> str:
+    return render_template("respond/thanks.html", receipt=session.get("receipt"))
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("respond/index.html")
+
+
+@bp.get("/tillganglighet")
+def accessibility() -> str:
+    return render_template("respond/accessibility.html")

@@ -1,0 +1,218 @@
+"""Answering a survey: open a link, save pages, submit once.
+
+The invitation is claimed (``used_on`` set) and the response inserted in the same
+transaction, but nothing written on either side points to the other: the response gets a
+random id and the date only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from survey.models import Answer, FreeTextAnswer, Invitation, Response, SurveyRound
+from survey.services import tokens
+from survey.services.answers import StoredAnswer, check_answers
+from survey.services.errors import DomainError, Invalid
+from survey.services.specs import QuestionnaireSpec, QuestionSpec, questionnaire_spec
+
+
+class LinkError(DomainError):
+    """The link or code cannot be used now; the view shows a page for each subclass."""
+
+
+class UnknownLink(LinkError):
+    pass
+
+
+class AlreadyAnswered(LinkError):
+    pass
+
+
+class NotOpenYet(LinkError):
+    def __init__(self, opens_on: dt.date) -> None:
+        super().__init__()
+        self.opens_on = opens_on
+
+
+class RoundClosed(LinkError):
+    pass
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """What the respondent's session holds after the token was exchanged."""
+
+    invitation_id: int
+    key: str
+
+
+@dataclass
+class Draft:
+    answers: dict[str, StoredAnswer]
+    page: int = 1
+
+    def payload(self) -> dict[str, Any]:
+        return {"v": 1, "answers": self.answers, "page": self.page}
+
+
+@dataclass(frozen=True)
+class State:
+    round: SurveyRound
+    spec: QuestionnaireSpec
+    draft: Draft
+
+
+def _check_round(survey_round: SurveyRound, today: dt.date) -> None:
+    if survey_round.status == "draft" or (
+        survey_round.status == "open" and today < survey_round.opens_on
+    ):
+        raise NotOpenYet(survey_round.opens_on)
+    if not survey_round.accepts_answers_on(today):
+        raise RoundClosed()
+
+
+def open_link(session: Session, secret_key: str, token: str, today: dt.date) -> Respondent:
+    """Exchange a personal link's token (or a paper code) for a respondent session."""
+    if not token or len(token) > 64:
+        raise UnknownLink()
+    invitation = session.scalars(
+        select(Invitation).where(Invitation.token_hash == tokens.token_hash(secret_key, token))
+    ).one_or_none()
+    if invitation is None:
+        raise UnknownLink()
+    if invitation.used_on is not None:
+        raise AlreadyAnswered()
+    _check_round(session.get_one(SurveyRound, invitation.round_id), today)
+    return Respondent(invitation.id, tokens.draft_key(token))
+
+
+def _invitation(session: Session, respondent: Respondent) -> Invitation:
+    invitation = session.get(Invitation, respondent.invitation_id)
+    if invitation is None:
+        raise UnknownLink()
+    if invitation.used_on is not None:
+        raise AlreadyAnswered()
+    return invitation
+
+
+def load_state(session: Session, respondent: Respondent, today: dt.date) -> State:
+    invitation = _invitation(session, respondent)
+    survey_round = session.get_one(SurveyRound, invitation.round_id)
+    _check_round(survey_round, today)
+    spec = questionnaire_spec(session, survey_round.questionnaire_id)
+    draft = Draft(answers={})
+    if invitation.draft is not None:
+        payload = tokens.unseal(respondent.key, invitation.id, invitation.draft)
+        if payload is not None:
+            draft = Draft(
+                answers=dict(payload.get("answers", {})), page=int(payload.get("page", 1))
+            )
+    return State(survey_round, spec, draft)
+
+
+def save_page(
+    session: Session,
+    respondent: Respondent,
+    state: State,
+    section_position: int,
+    answers: Mapping[str, StoredAnswer],
+    next_page: int,
+) -> Draft:
+    """Replace the answers of one page in the encrypted draft."""
+    section = state.spec.sections[section_position - 1]
+    merged = {k: v for k, v in state.draft.answers.items() if k not in _keys(section.questions)}
+    merged.update(answers)
+    draft = Draft(answers=merged, page=max(1, min(next_page, state.spec.section_count())))
+    blob = tokens.seal(respondent.key, respondent.invitation_id, draft.payload())
+    session.execute(
+        update(Invitation)
+        .where(Invitation.id == respondent.invitation_id, Invitation.used_on.is_(None))
+        .values(draft=blob)
+    )
+    return draft
+
+
+def _keys(questions: tuple[QuestionSpec, ...]) -> set[str]:
+    return {q.key for q in questions}
+
+
+def submit(session: Session, respondent: Respondent, state: State, today: dt.date) -> None:
+    """Store the response and use up the invitation, in one transaction (flushed, not committed)."""
+    errors = check_answers(state.spec, state.draft.answers)
+    if errors:
+        raise Invalid(errors)
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == respondent.invitation_id, Invitation.used_on.is_(None))
+        .values(used_on=today, draft=None)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyAnswered()
+    invitation = session.get_one(Invitation, respondent.invitation_id)
+    store_response(session, state.spec, invitation.round_id, invitation.unit_id, state.draft, today)
+
+
+def store_response(
+    session: Session,
+    spec: QuestionnaireSpec,
+    round_id: int,
+    unit_id: int,
+    draft: Draft,
+    today: dt.date,
+) -> None:
+    response_id = uuid.uuid4()
+    session.execute(
+        insert(Response).values(
+            id=response_id, round_id=round_id, unit_id=unit_id, submitted_on=today
+        )
+    )
+    values: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
+    for q in spec.questions():
+        answer = draft.answers.get(q.key)
+        if answer is None:
+            continue
+        if isinstance(answer, str):
+            texts.append(
+                {
+                    "id": uuid.uuid4(),
+                    "round_id": round_id,
+                    "unit_id": unit_id,
+                    "question_id": q.id,
+                    "text": answer,
+                    "status": "new",
+                }
+            )
+        else:
+            values.extend(
+                {"response_id": response_id, "question_id": q.id, "value": v} for v in answer
+            )
+    if values:
+        session.execute(insert(Answer), values)
+    if texts:
+        session.execute(insert(FreeTextAnswer), texts)
+
+
+__all__ = [
+    "AlreadyAnswered",
+    "Draft",
+    "LinkError",
+    "NotOpenYet",
+    "Respondent",
+    "RoundClosed",
+    "State",
+    "UnknownLink",
+    "load_state",
+    "open_link",
+    "save_page",
+    "submit",
+    "tokens",
+]
