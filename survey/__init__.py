@@ -67,6 +67,9 @@ def configure(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask, engine: Engine | None) -> None:
+    from survey import http
+
+    http.init_app(app)  # before csrf: it reads the raw form body first
     db.init_app(app, engine)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

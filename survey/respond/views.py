@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import db, today
+from survey.http import undecodable_fields
 from survey.respond import bp
 from survey.respond.forms import (
     CodeForm,
@@ -20,6 +21,7 @@ from survey.respond.forms import (
     stored_answers,
 )
 from survey.services import responses
+from survey.services.answers import UNREADABLE_TEXT
 from survey.services.errors import Invalid
 from survey.services.responses import (
     AlreadyAnswered,
@@ -146,7 +148,11 @@ def page(number: int) -> Any:
     if set(request.form) - CONTROL_FIELDS - {q.key for q in section.questions}:
         return render_template("respond/bad_form.html"), 400
     form = page_form_class(section, strict=action in ("next", "submit"))()
-    if not form.validate():
+    valid = form.validate()
+    for name in undecodable_fields() & set(form._fields):
+        form[name].errors = [*form[name].errors, message(UNREADABLE_TEXT)]
+        valid = False
+    if not valid:
         return _render_page(state, section, form, number, status=422)
     answers = stored_answers(form, section.questions)
     target_page = number - 1 if action == "back" else number + 1

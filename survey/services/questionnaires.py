@@ -116,8 +116,6 @@ def build_from_templates(
             item_question = by_key.get(item["question"])
             if item_question is None or item_question.kind != "likert":
                 raise Invalid({raw_index["key"]: "bad_index_item"})
-            index.items.append(
-                IndexItem(question=item_question, reverse=bool(item.get("reverse")))
-            )
+            index.items.append(IndexItem(question=item_question, reverse=bool(item.get("reverse"))))
     session.flush()
     return questionnaire
