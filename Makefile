@@ -50,10 +50,10 @@ translations: $(MO)
 
 # After changing UI texts: refresh the template and the catalogs, then translate what is new.
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o survey/translations/messages.pot .
-	$(BIN)/pybabel update -q -i survey/translations/messages.pot -d survey/translations \
-		--no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations \
+		--ignore-obsolete
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser here.
 browser:

@@ -84,7 +84,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
             links = demo.fresh_links(session, secret, today(), DEMO_LINK_UNITS)
             users = demo.demo_users()
         else:
+            from survey.services.publishing import publish_round
+
             result = demo.create_demo(session, secret, today(), _thresholds())
+            publish_round(session, result.round_ids[0], today(), by="demo")
             links, users = result.links, result.users
     _print_demo(base_url, links, users)
     if not no_serve:
@@ -93,5 +96,8 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from survey import commands
+
     for command in (migrate_command, demo_command):
         app.cli.add_command(command)
+    commands.register(app)

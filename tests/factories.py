@@ -157,3 +157,20 @@ class Factory:
             self.session, f"{role}{next(_counter)}@example.se", role.title(), password, role, units
         )
         return user, password
+
+
+def respond(
+    session: Session,
+    survey_round: SurveyRound,
+    unit: Unit,
+    answers: dict[str, Any],
+    day: dt.date | None = None,
+) -> None:
+    """Store one response directly (what a submit stores), without the HTTP round trip."""
+    from survey.services.responses import Draft, store_response
+    from survey.services.specs import build_spec
+
+    spec = build_spec(survey_round.questionnaire)
+    stored = {k: ([v] if isinstance(v, int) else v) for k, v in answers.items()}
+    store_response(session, spec, survey_round.id, unit.id, Draft(stored), day or TODAY)
+    session.flush()

@@ -1,6 +1,14 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from survey.models.org import Unit, UnitLineage
+from survey.models.publication import (
+    Publication,
+    PublishedComparison,
+    PublishedDriver,
+    PublishedFigure,
+    PublishedGroup,
+    SuppressedCell,
+)
 from survey.models.questionnaire import Index, IndexItem, Question, Questionnaire, Section
 from survey.models.response import (
     DONT_KNOW,
@@ -21,11 +29,17 @@ __all__ = [
     "IndexItem",
     "Invitation",
     "InvitationContact",
+    "Publication",
+    "PublishedComparison",
+    "PublishedDriver",
+    "PublishedFigure",
+    "PublishedGroup",
     "Question",
     "Questionnaire",
     "Response",
     "RoundUnit",
     "Section",
+    "SuppressedCell",
     "SurveyRound",
     "ThresholdChange",
     "Unit",

@@ -8,15 +8,15 @@ is decided in :mod:`survey.services.answers`; this module only turns its codes i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import Field, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from survey.services import answers as rules
 from survey.services.answers import StoredAnswer
@@ -37,18 +37,46 @@ def message(code: str) -> str:
     return str(MESSAGES.get(code, MESSAGES[rules.NOT_A_CHOICE]))
 
 
-class ChoiceField(RadioField):
-    """A radio group whose 'not a choice' message is ours, and translated."""
+class ChoiceField(Field):
+    """One answer out of ``allowed``. The template draws the radio buttons, so the field keeps
+    only the set of allowed values (WTForms' choice fields rebuild and check a choice list on
+    every form instance, which made up most of the cost of a 31-question page form)."""
+
+    data: Any
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Sequence[Any] | None = None,
+        allowed: frozenset[int] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.allowed = allowed
+
+    def process_data(self, value: Any) -> None:
+        self.data = _as_one(value)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            self.data = _coerce_int(valuelist[0])
 
     def pre_validate(self, form: Any) -> None:
-        if self.data is not None and self.data not in {v for v, *_ in self.iter_choices()}:
+        if self.data is not None and self.data not in self.allowed:
             raise ValidationError(message(rules.NOT_A_CHOICE))
 
 
-class MultiChoiceField(SelectMultipleField):
+class MultiChoiceField(ChoiceField):
+    """Any number of answers out of ``allowed`` (check boxes)."""
+
+    def process_data(self, value: Any) -> None:
+        self.data = _as_many(value)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = [_coerce_int(v) for v in valuelist]
+
     def pre_validate(self, form: Any) -> None:
-        allowed = {v for v, *_ in self.iter_choices()}
-        if self.data and any(v not in allowed for v in self.data):
+        if self.data and any(v not in self.allowed for v in self.data):
             raise ValidationError(message(rules.NOT_A_CHOICE))
 
 
@@ -61,9 +89,20 @@ def _coerce_int(value: Any) -> int | None:
         return -1  # fails pre_validate with a clear message instead of a crash
 
 
+class Required(InputRequired):
+    """``InputRequired`` whose message is translated when it is shown, not when the (cached)
+    form class was built, so each respondent reads it in their own language."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.raw_data and field.raw_data[0]:
+            return
+        field.errors[:] = []
+        raise StopValidation(message(rules.REQUIRED))
+
+
 def _presence(q: QuestionSpec, strict: bool) -> Any:
     if strict and q.required:
-        return InputRequired(message=message(rules.REQUIRED))
+        return Required()
     return Optional()
 
 
@@ -88,22 +127,20 @@ def _text_rules(q: QuestionSpec) -> Callable[[Any, Field], None]:
     return validate
 
 
-def _choices(q: QuestionSpec) -> list[SelectChoice]:
-    return [SelectChoice(v, str(v)) for v in rules.allowed_values(q)]
-
-
+# Labels are never shown (the templates print the question text), but WTForms translates a
+# default label for every field of every form instance; giving the key avoids that.
 def _choice_field(q: QuestionSpec, strict: bool) -> Field:
-    choices = _choices(q)
-    return ChoiceField(choices=choices, coerce=_coerce_int, validators=[_presence(q, strict)])
+    allowed = frozenset(rules.allowed_values(q))
+    return ChoiceField(q.key, validators=[_presence(q, strict)], allowed=allowed)
 
 
 def _multi_field(q: QuestionSpec, strict: bool) -> Field:
-    choices = _choices(q)
-    return MultiChoiceField(choices=choices, coerce=_coerce_int, validators=[_presence(q, strict)])
+    allowed = frozenset(rules.allowed_values(q))
+    return MultiChoiceField(q.key, validators=[_presence(q, strict)], allowed=allowed)
 
 
 def _text_field(q: QuestionSpec, strict: bool) -> Field:
-    return TextAreaField(validators=[_presence(q, strict), _text_rules(q)])
+    return TextAreaField(q.key, validators=[_presence(q, strict), _text_rules(q)])
 
 
 def _one(data: Any) -> StoredAnswer | None:
@@ -131,25 +168,43 @@ def _as_text(stored: StoredAnswer) -> Any:
     return stored if isinstance(stored, str) else ""
 
 
+def _as_one(data: Any) -> Any:
+    return _coerce_int(data)
+
+
+def _as_many(data: Any) -> Any:
+    try:
+        return [_coerce_int(v) for v in data]
+    except TypeError:
+        return None
+
+
+def _as_is(data: Any) -> Any:
+    return data
+
+
 class Kind:
-    """One question kind: its field, and how its form data maps to a stored answer."""
+    """One question kind: its field, how its form data maps to a stored answer, and what
+    the field's ``data`` is when the form is filled from the draft (``process_data``)."""
 
     def __init__(
         self,
         field: Callable[[QuestionSpec, bool], Field],
         to_stored: Callable[[Any], StoredAnswer | None],
         from_stored: Callable[[StoredAnswer], Any],
+        field_data: Callable[[Any], Any],
     ) -> None:
         self.field = field
         self.to_stored = to_stored
         self.from_stored = from_stored
+        self.field_data = field_data
 
 
 REGISTRY: dict[str, Kind] = {
-    "likert": Kind(_choice_field, _one, _first),
-    "single": Kind(_choice_field, _one, _first),
-    "multi": Kind(_multi_field, _many, _all),
-    "text": Kind(_text_field, _text, _as_text),
+    "likert": Kind(_choice_field, _one, _first, _as_one),
+    "single": Kind(_choice_field, _one, _first, _as_one),
+    "multi": Kind(_multi_field, _many, _all, _as_many),
+    "text": Kind(_text_field, _text, _as_text, _as_is),
 }
 
 
@@ -181,6 +236,35 @@ def form_data(
     return {
         q.key: REGISTRY[q.kind].from_stored(answers[q.key]) for q in questions if q.key in answers
     }
+
+
+class Shown:
+    """A question's answer as page.html reads it from a form field."""
+
+    __slots__ = ("data", "errors")
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.errors: list[str] = []
+
+
+class Prefilled:
+    """What page.html reads from a page form, for a page shown before anything was posted:
+    each question's answer from the draft (as the field's ``process_data`` would hold it)
+    and no errors. Binding the 32 WTForms fields of a form only to read this back cost as
+    much as rendering the page."""
+
+    errors: Mapping[str, list[str]] = MappingProxyType({})
+
+    def __init__(self, section: SectionSpec, answers: dict[str, StoredAnswer]) -> None:
+        data = form_data(section.questions, answers)
+        self._fields = {
+            q.key: Shown(REGISTRY[q.kind].field_data(data[q.key]) if q.key in data else None)
+            for q in section.questions
+        }
+
+    def __getitem__(self, key: str) -> Shown:
+        return self._fields[key]
 
 
 class CodeForm(FlaskForm):

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.db import db, today
@@ -13,9 +17,8 @@ from survey.http import undecodable_fields
 from survey.respond import bp
 from survey.respond.forms import (
     CodeForm,
-    PageForm,
+    Prefilled,
     SubmitForm,
-    form_data,
     message,
     page_form_class,
     stored_answers,
@@ -32,7 +35,7 @@ from survey.services.responses import (
     State,
     UnknownLink,
 )
-from survey.services.specs import SectionSpec
+from survey.services.specs import QuestionSpec, SectionSpec
 from survey.services.tokens import normalise_code
 
 SESSION_KEY = "respondent"
@@ -60,6 +63,24 @@ def link_problem(error: LinkError) -> tuple[str, int]:
     return render_template(template, opens_on=opens_on), status
 
 
+@bp.context_processor
+def _translations_once() -> dict[str, Any]:
+    """A ``gettext`` for respondent pages that looks the request's translations up once per
+    page instead of once per text (a page has 10 to 16 texts, and Flask-Babel's lookup costs
+    more than the translation). Jinja's ``_`` finds ``gettext`` in the template context
+    before the environment's; this one does exactly what Flask-Babel's newstyle one does."""
+    ugettext = get_translations().ugettext
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (catalogue text, as Jinja's own gettext does)
+        return text % variables
+
+    return {"gettext": gettext}
+
+
 def _respondent() -> Respondent:
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict) or "i" not in data or "k" not in data:
@@ -67,13 +88,15 @@ def _respondent() -> Respondent:
     return Respondent(int(data["i"]), str(data["k"]))
 
 
-def _state() -> tuple[Respondent, State]:
+def _state(read_only: bool = False) -> tuple[Respondent, State]:
     respondent = _respondent()
-    return respondent, responses.load_state(db.session, respondent, today())
+    session = db.read_only() if read_only else db.session
+    return respondent, responses.load_state(session, respondent, today())
 
 
 def _begin(token: str) -> WerkzeugResponse:
-    respondent = responses.open_link(db.session, current_app.config["SECRET_KEY"], token, today())
+    secret_key = current_app.config["SECRET_KEY"]
+    respondent = responses.open_link(db.read_only(), secret_key, token, today())
     lang = session.get("lang")
     session.clear()  # a fresh session: nothing from earlier visits travels with the answers
     if lang:
@@ -103,7 +126,7 @@ def enter_code() -> Any:
 
 @bp.get("/survey/")
 def welcome() -> str:
-    state = _state()[1]
+    state = _state(read_only=True)[1]
     return render_template("respond/welcome.html", state=state)
 
 
@@ -119,8 +142,58 @@ def _target(action: str, number: int, count: int) -> str:
     return url_for("respond.page", number=number + 1)
 
 
+# A question's HTML depends only on the question (immutable), the language, its number and
+# the answer shown, so the respondents of a page see a few variants of it, and of the whole
+# list: both are rendered once per process. A question showing an error or typed free text
+# is rendered afresh every time (free text is never kept).
+_RENDERED: dict[tuple[Any, ...], Markup] = {}
+_RENDERED_LIMIT = 20_000
+
+
+def _remember(key: tuple[Any, ...], html: Markup) -> Markup:
+    if len(_RENDERED) >= _RENDERED_LIMIT:
+        _RENDERED.clear()
+    _RENDERED[key] = html
+    return html
+
+
+def _shown(q: QuestionSpec, field: Any) -> tuple[bool, Any]:
+    """Whether the question's HTML may be cached, and the answer it shows (hashable)."""
+    if field.errors or (q.kind == "text" and field.data):
+        return False, None
+    return True, tuple(field.data) if isinstance(field.data, list) else field.data
+
+
+def render_questions(macro: Any, section: SectionSpec, form: Any, offset: int, lang: str) -> Markup:
+    """The page's questions, each ``macro(q, field, number)`` from ``respond/_macros.html``
+    (an autoescaping template, so its result is :class:`Markup`), laid out as page.html's
+    loop did; cached where that is safe."""
+    fields = [form[q.key] for q in section.questions]
+    shown = [_shown(q, field) for q, field in zip(section.questions, fields, strict=True)]
+    page_key = ("page", section, lang, offset, tuple(answer for _, answer in shown))
+    if all(cacheable for cacheable, _ in shown):
+        cached = _RENDERED.get(page_key)
+        if cached is not None:
+            return cached
+    parts = []
+    for number, (q, field, (cacheable, answer)) in enumerate(
+        zip(section.questions, fields, shown, strict=True), start=offset + 1
+    ):
+        key = ("question", q, lang, number, answer)
+        html: Markup | None = _RENDERED.get(key) if cacheable else None
+        if html is None:
+            html = macro(q, field, number)
+            if cacheable:
+                _remember(key, html)
+        parts.append(Markup("\n    ") + html + Markup("\n  "))
+    block = Markup("").join(parts)
+    if all(cacheable for cacheable, _ in shown):
+        _remember(page_key, block)
+    return block
+
+
 def _render_page(
-    state: State, section: SectionSpec, form: PageForm, number: int, status: int = 200
+    state: State, section: SectionSpec, form: Any, number: int, status: int = 200
 ) -> tuple[str, int]:
     return render_template(
         "respond/page.html",
@@ -129,20 +202,18 @@ def _render_page(
         form=form,
         number=number,
         count=state.spec.section_count(),
+        render_questions=render_questions,
     ), status
 
 
 @bp.route("/survey/page/<int:number>", methods=["GET", "POST"])
 def page(number: int) -> Any:
-    respondent, state = _state()
+    respondent, state = _state(read_only=request.method == "GET")
     if not 1 <= number <= state.spec.section_count():
         abort(404)
     section = state.spec.sections[number - 1]
     if request.method == "GET":
-        form = page_form_class(section, strict=False)(
-            formdata=None, data=form_data(section.questions, state.draft.answers)
-        )
-        return _render_page(state, section, form, number)
+        return _render_page(state, section, Prefilled(section, state.draft.answers), number)
 
     action = request.form.get("action", "next")
     if set(request.form) - CONTROL_FIELDS - {q.key for q in section.questions}:
@@ -156,21 +227,22 @@ def page(number: int) -> Any:
         return _render_page(state, section, form, number, status=422)
     answers = stored_answers(form, section.questions)
     target_page = number - 1 if action == "back" else number + 1
-    draft = responses.save_page(db.session, respondent, state, number, answers, target_page)
-    if action == "submit":
+    if action == "submit":  # the draft is deleted on submit: no need to save it first
+        draft = responses.merge_page(state, number, answers, target_page)
         return _submit(respondent, State(state.round, state.spec, draft))
+    responses.save_page(db.session, respondent, state, number, answers, target_page)
     return redirect(_target(action, number, state.spec.section_count()), code=303)
 
 
 @bp.get("/survey/saved")
 def saved() -> str:
-    state = _state()[1]
+    state = _state(read_only=True)[1]
     return render_template("respond/saved.html", state=state)
 
 
 @bp.get("/survey/review")
 def review() -> str:
-    state = _state()[1]
+    state = _state(read_only=True)[1]
     return render_template("respond/review.html", state=state, errors={})
 
 

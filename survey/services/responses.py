@@ -11,9 +11,9 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import Answer, FreeTextAnswer, Invitation, Response, SurveyRound
@@ -78,33 +78,58 @@ def _check_round(survey_round: SurveyRound, today: dt.date) -> None:
         raise RoundClosed()
 
 
+# The respondent path runs these statements on every request: they are built once, so
+# SQLAlchemy reuses their compiled form and cache key instead of rebuilding them each time.
+_WITH_ROUND = select(Invitation, SurveyRound).join(
+    SurveyRound, SurveyRound.id == Invitation.round_id
+)
+_BY_TOKEN_HASH = _WITH_ROUND.where(Invitation.token_hash == bindparam("token_hash"))
+_BY_ID = _WITH_ROUND.where(Invitation.id == bindparam("invitation_id"))
+_invitations = cast(Table, Invitation.__table__)
+_SAVE_DRAFT = (
+    update(_invitations)
+    .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.used_on.is_(None))
+    .values(draft=bindparam("blob"))
+)
+_CLAIM = (
+    update(_invitations)
+    .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.used_on.is_(None))
+    .values(used_on=bindparam("used_on_date"), draft=None)
+    .returning(_invitations.c.round_id, _invitations.c.unit_id)
+)
+_INSERT_RESPONSE = insert(cast(Table, Response.__table__))
+_INSERT_ANSWERS = insert(cast(Table, Answer.__table__))
+_INSERT_TEXTS = insert(cast(Table, FreeTextAnswer.__table__))
+
+
+def _invitation_and_round(
+    session: Session, query: Select[Invitation, SurveyRound], params: dict[str, Any]
+) -> tuple[Invitation, SurveyRound]:
+    """The invitation and its round in one query; a used invitation is refused."""
+    found = session.execute(query, params).one_or_none()
+    if found is None:
+        raise UnknownLink()
+    invitation, survey_round = found
+    if invitation.used_on is not None:
+        raise AlreadyAnswered()
+    return invitation, survey_round
+
+
 def open_link(session: Session, secret_key: str, token: str, today: dt.date) -> Respondent:
     """Exchange a personal link's token (or a paper code) for a respondent session."""
     if not token or len(token) > 64:
         raise UnknownLink()
-    invitation = session.scalars(
-        select(Invitation).where(Invitation.token_hash == tokens.token_hash(secret_key, token))
-    ).one_or_none()
-    if invitation is None:
-        raise UnknownLink()
-    if invitation.used_on is not None:
-        raise AlreadyAnswered()
-    _check_round(session.get_one(SurveyRound, invitation.round_id), today)
+    invitation, survey_round = _invitation_and_round(
+        session, _BY_TOKEN_HASH, {"token_hash": tokens.token_hash(secret_key, token)}
+    )
+    _check_round(survey_round, today)
     return Respondent(invitation.id, tokens.draft_key(token))
 
 
-def _invitation(session: Session, respondent: Respondent) -> Invitation:
-    invitation = session.get(Invitation, respondent.invitation_id)
-    if invitation is None:
-        raise UnknownLink()
-    if invitation.used_on is not None:
-        raise AlreadyAnswered()
-    return invitation
-
-
 def load_state(session: Session, respondent: Respondent, today: dt.date) -> State:
-    invitation = _invitation(session, respondent)
-    survey_round = session.get_one(SurveyRound, invitation.round_id)
+    invitation, survey_round = _invitation_and_round(
+        session, _BY_ID, {"invitation_id": respondent.invitation_id}
+    )
     _check_round(survey_round, today)
     spec = questionnaire_spec(session, survey_round.questionnaire_id)
     draft = Draft(answers={})
@@ -117,6 +142,16 @@ def load_state(session: Session, respondent: Respondent, today: dt.date) -> Stat
     return State(survey_round, spec, draft)
 
 
+def merge_page(
+    state: State, section_position: int, answers: Mapping[str, StoredAnswer], next_page: int
+) -> Draft:
+    """The draft with one page's answers replaced (nothing is written)."""
+    section = state.spec.sections[section_position - 1]
+    merged = {k: v for k, v in state.draft.answers.items() if k not in _keys(section.questions)}
+    merged.update(answers)
+    return Draft(answers=merged, page=max(1, min(next_page, state.spec.section_count())))
+
+
 def save_page(
     session: Session,
     respondent: Respondent,
@@ -126,16 +161,9 @@ def save_page(
     next_page: int,
 ) -> Draft:
     """Replace the answers of one page in the encrypted draft."""
-    section = state.spec.sections[section_position - 1]
-    merged = {k: v for k, v in state.draft.answers.items() if k not in _keys(section.questions)}
-    merged.update(answers)
-    draft = Draft(answers=merged, page=max(1, min(next_page, state.spec.section_count())))
+    draft = merge_page(state, section_position, answers, next_page)
     blob = tokens.seal(respondent.key, respondent.invitation_id, draft.payload())
-    session.execute(
-        update(Invitation)
-        .where(Invitation.id == respondent.invitation_id, Invitation.used_on.is_(None))
-        .values(draft=blob)
-    )
+    session.execute(_SAVE_DRAFT, {"invitation_id": respondent.invitation_id, "blob": blob})
     return draft
 
 
@@ -144,20 +172,20 @@ def _keys(questions: tuple[QuestionSpec, ...]) -> set[str]:
 
 
 def submit(session: Session, respondent: Respondent, state: State, today: dt.date) -> None:
-    """Store the response and use up the invitation, in one transaction (flushed, not committed)."""
+    """Store the response and use up the invitation, in one transaction (flushed, not committed).
+
+    ``state.draft`` holds every answer, including the page just posted, which need not have
+    been saved: the draft is deleted here, and on any error the whole request rolls back.
+    """
     errors = check_answers(state.spec, state.draft.answers)
     if errors:
         raise Invalid(errors)
     claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == respondent.invitation_id, Invitation.used_on.is_(None))
-        .values(used_on=today, draft=None)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        _CLAIM, {"invitation_id": respondent.invitation_id, "used_on_date": today}
+    ).one_or_none()
+    if claimed is None:
         raise AlreadyAnswered()
-    invitation = session.get_one(Invitation, respondent.invitation_id)
-    store_response(session, state.spec, invitation.round_id, invitation.unit_id, state.draft, today)
+    store_response(session, state.spec, claimed.round_id, claimed.unit_id, state.draft, today)
 
 
 def store_response(
@@ -170,9 +198,8 @@ def store_response(
 ) -> None:
     response_id = uuid.uuid4()
     session.execute(
-        insert(Response).values(
-            id=response_id, round_id=round_id, unit_id=unit_id, submitted_on=today
-        )
+        _INSERT_RESPONSE,
+        {"id": response_id, "round_id": round_id, "unit_id": unit_id, "submitted_on": today},
     )
     values: list[dict[str, Any]] = []
     texts: list[dict[str, Any]] = []
@@ -189,6 +216,7 @@ def store_response(
                     "question_id": q.id,
                     "text": answer,
                     "status": "new",
+                    "redacted_text": None,
                 }
             )
         else:
@@ -196,9 +224,9 @@ def store_response(
                 {"response_id": response_id, "question_id": q.id, "value": v} for v in answer
             )
     if values:
-        session.execute(insert(Answer), values)
+        session.execute(_INSERT_ANSWERS, values)
     if texts:
-        session.execute(insert(FreeTextAnswer), texts)
+        session.execute(_INSERT_TEXTS, texts)
 
 
 __all__ = [
@@ -211,6 +239,7 @@ __all__ = [
     "State",
     "UnknownLink",
     "load_state",
+    "merge_page",
     "open_link",
     "save_page",
     "submit",

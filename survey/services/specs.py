@@ -7,6 +7,7 @@ can be kept per process: there is nothing for several workers to disagree about.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -65,10 +66,20 @@ class QuestionnaireSpec:
     languages: tuple[str, ...]
 
     def questions(self) -> tuple[QuestionSpec, ...]:
-        return tuple(q for s in self.sections for q in s.questions)
+        return self._questions
 
     def question(self, key: str) -> QuestionSpec | None:
-        return next((q for q in self.questions() if q.key == key), None)
+        return self._by_key.get(key)
+
+    # Derived once per snapshot (a snapshot never changes); validating a submission looks
+    # up every answer's question, which was a scan of all questions per answer.
+    @cached_property
+    def _questions(self) -> tuple[QuestionSpec, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+    @cached_property
+    def _by_key(self) -> dict[str, QuestionSpec]:
+        return {q.key: q for q in reversed(self._questions)}  # the first of a key wins
 
     def section_count(self) -> int:
         return len(self.sections)

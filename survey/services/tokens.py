@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -43,9 +44,14 @@ def _derive(secret: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 
+@lru_cache(maxsize=4)
+def _token_hash_key(secret_key: str) -> bytes:
+    """Derived once per installation secret (per process), not once per link opened."""
+    return _derive(secret_key.encode(), b"lyhord token hash v1")
+
+
 def token_hash(secret_key: str, token: str) -> bytes:
-    key = _derive(secret_key.encode(), b"lyhord token hash v1")
-    return hmac.new(key, token.encode(), hashlib.sha256).digest()
+    return hmac.new(_token_hash_key(secret_key), token.encode(), hashlib.sha256).digest()
 
 
 def draft_key(token: str) -> str:

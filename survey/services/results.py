@@ -1,0 +1,272 @@
+"""Reading published results for pages and exports.
+
+Only the publication tables are read here: every figure already passed the anonymity gate
+when the round was published. A hidden group comes back with its rule and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.models import SurveyRound, Unit, User
+from survey.models.publication import (
+    WHOLE_GROUP,
+    Publication,
+    PublishedComparison,
+    PublishedDriver,
+    PublishedFigure,
+    PublishedGroup,
+    SuppressedCell,
+)
+from survey.services.errors import NotFound
+
+ALL_UNITS_ROLES = ("hr", "namnd", "auditor")
+
+
+@dataclass(frozen=True)
+class Figure:
+    measure: str
+    kind: str
+    n: int
+    mean: float | None
+    sd: float | None
+    median: float | None
+    pct_positive: float | None
+    pct_negative: float | None
+    distribution: list[int] | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    kind: str
+    reference: str
+    reference_value: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    test: str
+    p_value: float | None
+    q_value: float | None
+    effect: float | None
+    effect_name: str | None
+    significant: bool
+    note: str | None
+
+
+@dataclass
+class GroupResult:
+    key: str
+    unit_id: int
+    filter_question: str | None
+    filter_value: int | None
+    hidden: bool
+    rule: str | None
+    respondents: int | None
+    headcount: int | None
+    response_rate: float | None
+    figures: dict[str, Figure] = field(default_factory=dict)
+    hidden_measures: dict[str, str] = field(default_factory=dict)
+    comparisons: dict[str, dict[str, Comparison]] = field(default_factory=dict)
+
+    def figure(self, measure: str) -> Figure | None:
+        return None if self.hidden else self.figures.get(measure)
+
+    def hidden_rule(self, measure: str) -> str | None:
+        if self.hidden:
+            return self.rule
+        return self.hidden_measures.get(measure)
+
+
+def current_publication(session: Session, round_id: int) -> Publication:
+    publication = session.scalars(
+        select(Publication).where(Publication.round_id == round_id, Publication.current)
+    ).one_or_none()
+    if publication is None:
+        raise NotFound("not_published")
+    return publication
+
+
+def published_rounds(session: Session) -> list[tuple[SurveyRound, Publication]]:
+    rows = session.execute(
+        select(SurveyRound, Publication)
+        .join(Publication, Publication.round_id == SurveyRound.id)
+        .where(Publication.current)
+        .order_by(SurveyRound.closes_on.desc())
+    ).all()
+    return [(r, p) for r, p in rows]
+
+
+def visible_unit_ids(session: Session, user: User) -> set[int] | None:
+    """``None`` means every unit; managers see the subtrees of their units."""
+    if user.role in ALL_UNITS_ROLES:
+        return None
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        children[parent_id].append(unit_id)
+    seen: set[int] = set()
+    stack = [u.id for u in user.units]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(children[current])
+    return seen
+
+
+def _groups(
+    session: Session, publication_id: int, keys: list[str] | None
+) -> dict[str, GroupResult]:
+    query = select(PublishedGroup).where(PublishedGroup.publication_id == publication_id)
+    if keys is not None:
+        query = query.where(PublishedGroup.key.in_(keys))
+    return {
+        g.key: GroupResult(
+            key=g.key,
+            unit_id=g.unit_id,
+            filter_question=g.filter_question,
+            filter_value=g.filter_value,
+            hidden=g.hidden,
+            rule=g.rule,
+            respondents=g.respondents,
+            headcount=g.headcount,
+            response_rate=g.response_rate,
+        )
+        for g in session.scalars(query)
+    }
+
+
+def load_groups(
+    session: Session,
+    publication_id: int,
+    keys: list[str] | None = None,
+    measures: list[str] | None = None,
+    comparisons: bool = True,
+) -> dict[str, GroupResult]:
+    """Groups with their figures, hidden measures and comparisons (all, or only ``keys``)."""
+    groups = _groups(session, publication_id, keys)
+    wanted = list(groups)
+    figures = select(PublishedFigure).where(
+        PublishedFigure.publication_id == publication_id,
+        PublishedFigure.group_key.in_(wanted),
+    )
+    hidden = select(SuppressedCell).where(
+        SuppressedCell.publication_id == publication_id,
+        SuppressedCell.group_key.in_(wanted),
+        SuppressedCell.measure != WHOLE_GROUP,
+    )
+    if measures is not None:
+        figures = figures.where(PublishedFigure.measure.in_(measures))
+        hidden = hidden.where(SuppressedCell.measure.in_(measures))
+    for f in session.scalars(figures):
+        groups[f.group_key].figures[f.measure] = Figure(
+            f.measure,
+            f.kind,
+            f.n,
+            f.mean,
+            f.sd,
+            f.median,
+            f.pct_positive,
+            f.pct_negative,
+            f.distribution,
+        )
+    for cell in session.scalars(hidden):
+        groups[cell.group_key].hidden_measures[cell.measure] = cell.rule
+    if comparisons:
+        query = select(PublishedComparison).where(
+            PublishedComparison.publication_id == publication_id,
+            PublishedComparison.group_key.in_(wanted),
+        )
+        if measures is not None:
+            query = query.where(PublishedComparison.measure.in_(measures))
+        for c in session.scalars(query):
+            groups[c.group_key].comparisons.setdefault(c.measure, {})[c.kind] = Comparison(
+                c.kind,
+                c.reference,
+                c.reference_value,
+                c.difference,
+                c.ci_low,
+                c.ci_high,
+                c.test,
+                c.p_value,
+                c.q_group,
+                c.effect,
+                c.effect_name,
+                c.significant,
+                c.note,
+            )
+    return groups
+
+
+def unit_group_key(session: Session, publication_id: int, unit_id: int) -> str:
+    key = session.scalar(
+        select(PublishedGroup.key).where(
+            PublishedGroup.publication_id == publication_id,
+            PublishedGroup.unit_id == unit_id,
+            PublishedGroup.filter_question.is_(None),
+        )
+    )
+    if key is None:
+        raise NotFound("unit_not_in_round")
+    return key
+
+
+def breakdown_keys(session: Session, publication_id: int, unit_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(PublishedGroup.key)
+            .where(
+                PublishedGroup.publication_id == publication_id,
+                PublishedGroup.unit_id == unit_id,
+                PublishedGroup.filter_question.is_not(None),
+            )
+            .order_by(PublishedGroup.filter_question, PublishedGroup.filter_value)
+        )
+    )
+
+
+def drivers(session: Session, publication_id: int) -> dict[str, list[PublishedDriver]]:
+    result: dict[str, list[PublishedDriver]] = defaultdict(list)
+    for d in session.scalars(
+        select(PublishedDriver)
+        .where(PublishedDriver.publication_id == publication_id)
+        .order_by(PublishedDriver.outcome, PublishedDriver.rank)
+    ):
+        result[d.outcome].append(d)
+    return dict(result)
+
+
+def suppression_log(session: Session, publication_id: int) -> list[SuppressedCell]:
+    return list(
+        session.scalars(
+            select(SuppressedCell)
+            .where(SuppressedCell.publication_id == publication_id)
+            .order_by(SuppressedCell.group_key, SuppressedCell.measure)
+        )
+    )
+
+
+def unit_tree(session: Session, unit_ids: set[int]) -> list[tuple[Unit, int]]:
+    """Units in tree order with their depth (for indented tables)."""
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    children: dict[int | None, list[Unit]] = defaultdict(list)
+    for unit in units.values():
+        parent = unit.parent_id if unit.parent_id in units else None
+        children[parent].append(unit)
+    ordered: list[tuple[Unit, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in sorted(children[parent], key=lambda u: u.code):
+            ordered.append((unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return {k: getattr(value, k) for k in value.__dataclass_fields__}
