@@ -87,8 +87,10 @@ def _pass(
     name: str,
 ) -> pd.DataFrame:
     counts = disclosure.count_atoms(structure, people)
-    pattern = disclosure.suppress(structure, counts, k, initially_hidden=sorted(hidden or ()))
-    result = disclosure.audit(structure, counts, pattern, k)
+    # protect() = suppress() + the audit the engine must pass before it stops.
+    pattern, result = disclosure.protect(
+        structure, counts, k, initially_hidden=sorted(hidden or ())
+    )
     if not result.safe:
         raise GateError(f"audit failed for {name}: {len(result.findings)} finding(s)")
     audits.append({"pass": name, "k": k, "hidden": int((~pattern["published"]).sum())})

@@ -74,11 +74,12 @@ def _each_grouping(
 ) -> list[tuple[str | None, pd.DataFrame]]:
     """``frame`` (keyed by respondent) with ``unit``, and once more per background question
     with its ``category`` (respondents who gave no category are in no category group)."""
-    units = data.respondents["unit"].to_numpy()
-    base = frame.assign(unit=units[frame[respondent].to_numpy()])
+    units = data.respondents["unit"].to_numpy(dtype=np.int64)
+    index = frame[respondent].to_numpy(dtype=np.int64)
+    base = frame.assign(unit=units[index])
     out: list[tuple[str | None, pd.DataFrame]] = [(None, base)]
     for question in breakdowns(data):
-        category = data.respondents[question].to_numpy()[frame[respondent].to_numpy()]
+        category = data.respondents[question].to_numpy()[index]
         with_cat = base.assign(category=category)
         out.append((question, with_cat.loc[with_cat["category"].notna()]))
     return out

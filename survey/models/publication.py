@@ -115,14 +115,14 @@ class PublishedComparison(Base):
     difference: Mapped[float | None] = mapped_column(Float)
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
-    test: Mapped[str] = mapped_column(String(32))
+    test: Mapped[str] = mapped_column(String(80))
     statistic: Mapped[float | None] = mapped_column(Float)
     p_value: Mapped[float | None] = mapped_column(Float)
     # Benjamini–Hochberg within what is shown together: one group's table, one overview column.
     q_group: Mapped[float | None] = mapped_column(Float)
     q_overview: Mapped[float | None] = mapped_column(Float)
     effect: Mapped[float | None] = mapped_column(Float)
-    effect_name: Mapped[str | None] = mapped_column(String(32))
+    effect_name: Mapped[str | None] = mapped_column(String(40))
     significant: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(String(64))
 
