@@ -84,10 +84,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
             links = demo.fresh_links(session, secret, today(), DEMO_LINK_UNITS)
             users = demo.demo_users()
         else:
-            from survey.services.publishing import publish_round
-
             result = demo.create_demo(session, secret, today(), _thresholds())
-            publish_round(session, result.round_ids[0], today(), by="demo")
             links, users = result.links, result.users
     _print_demo(base_url, links, users)
     if not no_serve:

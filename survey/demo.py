@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from survey.models import Invitation, Questionnaire, SurveyRound, Unit, User
 from survey.services import accounts, rounds
+from survey.services.publishing import publish_round
 from survey.services.questionnaires import build_questionnaire
 from survey.services.responses import Draft, store_response
 from survey.services.specs import QuestionnaireSpec, QuestionSpec, build_spec
@@ -269,6 +270,7 @@ def create_demo(
         )
         made.append(survey_round)
     rounds.close_round(session, made[0])
+    publish_round(session, made[0].id, today, by="demo")
     # Five more links in the open round for the newcomer to try, in units of several sizes.
     extra: list[str] = []
     for code in ("IFO-BU", "EKB-AKT", "SOB-FAM", "IFO-MOT", "STAB"):

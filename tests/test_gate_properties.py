@@ -36,8 +36,7 @@ INDICES = pd.DataFrame(
         "index": ["i.ab", "i.ab", "i.all", "i.all", "i.all"],
         "question": ["q.a", "q.b", "q.a", "q.b", "q.threat"],
         "reverse": [False, True, False, False, False],
-        "rule": ["item_mean", "item_mean", "respondent_mean", "respondent_mean",
-                 "respondent_mean"],
+        "rule": ["item_mean", "item_mean", "respondent_mean", "respondent_mean", "respondent_mean"],
         "min_answered_share": [0.5] * 5,
     }
 )
@@ -83,7 +82,8 @@ def rounds(draw: st.DrawFn) -> RoundData:
     answers["question"] = pd.Categorical(answers["question"], categories=QUESTIONS["question"])
     k = draw(st.integers(3, 6))
     survey_round = SimpleNamespace(
-        min_group_size=k, min_group_size_sensitive=k + draw(st.integers(0, 4)),
+        min_group_size=k,
+        min_group_size_sensitive=k + draw(st.integers(0, 4)),
         min_group_size_text=10,
     )
     return RoundData(
@@ -119,7 +119,9 @@ def test_no_measure_reveals_a_small_group(data: RoundData) -> None:
     everyone = np.arange(len(data.respondents))
     level_shown = anonymity._published(patterns.level)
     exact = disclosure.exact_audit(
-        structure, _counts(structure, data, everyone), sorted(level_shown),
+        structure,
+        _counts(structure, data, everyone),
+        sorted(level_shown),
         data.round.min_group_size,
     )
     assert exact.safe
@@ -139,8 +141,9 @@ def test_no_measure_reveals_a_small_group(data: RoundData) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rounds())
 def test_gate_output_holds_only_shown_cells_of_at_least_k(data: RoundData) -> None:
-    gated = anonymity.gate_round(data, [], pd.DataFrame(columns=["predecessor", "successor",
-                                                                  "kind"]))
+    gated = anonymity.gate_round(
+        data, [], pd.DataFrame(columns=["predecessor", "successor", "kind"])
+    )
     thresholds = figures.measure_thresholds(
         data, data.round.min_group_size, data.round.min_group_size_sensitive
     )

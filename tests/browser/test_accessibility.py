@@ -149,3 +149,48 @@ def test_the_axe_check_can_fail(page: Page) -> None:
     for rule in ("image-alt", "label", "html-has-lang", "document-title"):
         assert f"  {rule} (" in report, report
     assert "img" in report
+
+
+def test_results_pages_for_the_namnd(page: Page, live_server: LiveServer) -> None:
+    """Overview, a shown unit, a hidden unit, drivers and the suppression log."""
+    sign_in(page, live_server, "namnd")
+    page.goto("/results/")
+    page.locator("main ul.round-list a").first.click()
+    expect(page.locator("table.heatmap")).to_be_visible()
+    check(page, "results overview")
+    overview = page.url
+    for unit in ("Barn och unga, utredning", "Mottagningsenheten", "Socialförvaltningen"):
+        page.goto(overview)
+        page.get_by_role("link", name=unit, exact=True).first.click()
+        expect(page.get_by_role("heading", level=1, name=unit)).to_be_visible()
+        check(page, f"results for {unit}")
+    for name in ("Vad som hänger ihop med engagemang", "Vad som doldes och varför"):
+        page.goto(overview)
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+        check(page, name)
+
+
+def test_results_overview_for_a_manager(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server, "manager")
+    page.goto("/results/")
+    page.locator("main ul.round-list a").first.click()
+    expect(page.locator("table.heatmap")).to_be_visible()
+    check(page, "results overview as manager")
+
+
+def test_hr_round_pages(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server, "hr")
+    page.goto("/admin/")
+    check(page, "admin round list")
+    page.locator("main table a").first.click()  # the newest round: open, with live counts
+    expect(page.get_by_role("heading", level=2, name="Svar")).to_be_visible()
+    check(page, "admin round page")
+    page.get_by_label("Hur många").fill("0")
+    page.get_by_role("button", name="Skapa").click()
+    expect(page.locator("main .error").first).to_be_visible()
+    check(page, "admin round page with an error")
+    page.get_by_label("Hur många").fill("3")
+    page.get_by_role("button", name="Skapa").click()
+    expect(page.locator(".slip").first).to_be_visible()
+    check(page, "printable code slips")
