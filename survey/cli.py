@@ -88,8 +88,18 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
             links, users = result.links, result.users
     _print_demo(base_url, links, users)
     if not no_serve:
+        from werkzeug.serving import run_simple
+
         current_app.config["BASE_URL"] = base_url
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask refuses app.run() inside a CLI command; serve with Werkzeug directly.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        import logging
+
+        from survey.logs import RedactingFilter
+
+        logging.getLogger("werkzeug").addFilter(RedactingFilter())
+        click.echo("Serving the demo; stop with Ctrl+C.")
+        run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def register(app: Flask) -> None:

@@ -40,20 +40,22 @@ UNITS: list[tuple[str, str, str | None, int]] = [
     ("SOB-OV", "Öppenvård vuxna", "SOB", 6),
     ("STAB", "Förvaltningsstab", "SOC", 5),
 ]
-# How each unit's climate moves between 2025 and 2026 (latent scale).
+# How each unit's climate moves over three years (latent scale): Barn och unga, utredning
+# loses staff and gets worse; Ekonomiskt bistånd recovers after a reorganisation.
 CLIMATE = {
-    "IFO-BU": (-0.3, -0.7),
-    "IFO-BUF": (0.2, 0.3),
-    "IFO-VUX": (0.0, 0.1),
-    "IFO-MOT": (-0.2, 0.0),
-    "EKB-NY": (-0.5, 0.2),
-    "EKB-AKT": (-0.4, 0.3),
-    "EKB-ARB": (0.3, 0.2),
-    "SOB-FAM": (0.5, 0.5),
-    "SOB-OV": (0.1, -0.1),
-    "STAB": (0.4, 0.4),
-    "IFO": (0.3, 0.3),
+    "IFO-BU": (0.0, -0.3, -0.7),
+    "IFO-BUF": (0.1, 0.2, 0.3),
+    "IFO-VUX": (0.0, 0.0, 0.1),
+    "IFO-MOT": (-0.2, -0.2, 0.0),
+    "EKB-NY": (-0.6, -0.5, 0.2),
+    "EKB-AKT": (-0.5, -0.4, 0.3),
+    "EKB-ARB": (0.3, 0.3, 0.2),
+    "SOB-FAM": (0.4, 0.5, 0.5),
+    "SOB-OV": (0.1, 0.1, -0.1),
+    "STAB": (0.4, 0.4, 0.4),
+    "IFO": (0.3, 0.3, 0.3),
 }
+RESPONSE_RATES = (0.86, 0.84, 0.7)
 
 USERS = [
     ("hr@demo.lyhord.se", "Hanna Rask (HR)", "hr", "lyhord-hr-demo", None),
@@ -91,6 +93,10 @@ class DemoResult:
     round_ids: list[int]
 
 
+def _same_day(today: dt.date, year: int) -> dt.date:
+    return today.replace(year=year, day=min(today.day, 28))
+
+
 def is_demo(session: Session) -> bool:
     return (
         session.scalars(select(Questionnaire).where(Questionnaire.key == DEMO_MARKER)).first()
@@ -123,7 +129,8 @@ def _answer(
         if q.dont_know and rng.random() < 0.04:
             return [0]
         points = q.scale_points or 5
-        centre = (points + 1) / 2 + 0.45 + (-latent if reverse else latent)
+        # HME in Swedish social services lands around 75 (mean answer ≈ 4).
+        centre = (points + 1) / 2 + 0.9 + (-latent if reverse else latent)
         return [min(points, max(1, round(rng.gauss(centre, 0.75))))]
     values = [o.value for o in q.options]
     if q.background:
@@ -176,7 +183,7 @@ def _fill_round(
         tokens = rounds.issue_invitations(
             session, survey_round, unit, headcount, secret_key, survey_round.opens_on
         )
-        climate = CLIMATE.get(code, (0.0, 0.0))[year_index]
+        climate = CLIMATE.get(code, (0.0, 0.0, 0.0))[year_index]
         for token in tokens:
             if rng.random() < response_rate:
                 day = survey_round.opens_on + dt.timedelta(
@@ -227,16 +234,16 @@ def create_demo(
     headcounts = {units[code].id: h for code, _n, _p, h in UNITS if h > 0}
     made: list[SurveyRound] = []
     unused: list[str] = []
-    for year_index, (year, opens, closes) in enumerate(
-        [
-            (
-                today.year - 1,
-                today.replace(year=today.year - 1) - dt.timedelta(days=20),
-                today.replace(year=today.year - 1) + dt.timedelta(days=10),
-            ),
-            (today.year, today - dt.timedelta(days=12), today + dt.timedelta(days=18)),
-        ]
-    ):
+    periods = [
+        (
+            year,
+            _same_day(today, year) - dt.timedelta(days=20),
+            _same_day(today, year) + dt.timedelta(days=10),
+        )
+        for year in (today.year - 2, today.year - 1)
+    ]
+    periods.append((today.year, today - dt.timedelta(days=12), today + dt.timedelta(days=18)))
+    for year_index, (year, opens, closes) in enumerate(periods):
         survey_round = rounds.create_round(
             session,
             rounds.NewRound(
@@ -255,7 +262,7 @@ def create_demo(
         )
         rounds.open_round(session, survey_round)
         answered_until = min(closes, today - dt.timedelta(days=1))
-        rate = 0.84 if year_index == 0 else 0.7
+        rate = RESPONSE_RATES[year_index]
         unused = _fill_round(
             session,
             rng,
@@ -269,12 +276,13 @@ def create_demo(
             answered_until,
         )
         made.append(survey_round)
-    rounds.close_round(session, made[0])
-    publish_round(session, made[0].id, today, by="demo")
+        if year_index < 2:  # earlier years: closed and published, in order
+            rounds.close_round(session, survey_round)
+            publish_round(session, survey_round.id, today, by="demo")
     # Five more links in the open round for the newcomer to try, in units of several sizes.
     extra: list[str] = []
     for code in ("IFO-BU", "EKB-AKT", "SOB-FAM", "IFO-MOT", "STAB"):
-        extra += rounds.issue_invitations(session, made[1], units[code], 1, secret_key, today)
+        extra += rounds.issue_invitations(session, made[-1], units[code], 1, secret_key, today)
     users: list[tuple[str, str, str]] = []
     for email, name, role, password, unit_code in USERS:
         accounts.create_user(

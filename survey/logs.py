@@ -9,6 +9,7 @@ addresses, must not be matchable against the order of stored responses.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -20,6 +21,17 @@ RESPONDENT_PATHS = ("/s/", "/survey", "/kod")
 
 def redact(text: str) -> str:
     return TOKEN_PATH.sub("/s/[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """For Werkzeug's request log when the demo serves: no tokens, no respondent addresses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        if any(f'"GET {p}' in message or f'"POST {p}' in message for p in RESPONDENT_PATHS):
+            message = "-" + message[message.find(" - ") :] if " - " in message else message
+        record.msg, record.args = message, None
+        return True
 
 
 class RedactingGunicornLogger(Logger):

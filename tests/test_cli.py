@@ -30,7 +30,7 @@ def test_demo_prints_logins_and_unused_links(runner: FlaskCliRunner, db_session:
     units = db_session.scalars(select(Unit)).all()
     assert 10 <= len(units) <= 16
     rounds = db_session.scalars(select(SurveyRound).order_by(SurveyRound.opens_on)).all()
-    assert [r.status for r in rounds] == ["published", "open"]
+    assert [r.status for r in rounds] == ["published", "published", "open"]
     # A second run keeps the data and prints new links.
     again = demo(runner)
     assert set(LINK.findall(again)).isdisjoint(LINK.findall(output))

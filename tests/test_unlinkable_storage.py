@@ -130,3 +130,20 @@ def test_access_log_redacts_tokens_and_respondent_addresses() -> None:
     atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1))
     assert "abcDEF" not in " ".join(str(v) for v in atoms.values())
     assert atoms["h"] == "-"
+
+
+def test_demo_server_log_redacts_tokens_and_addresses() -> None:
+    from survey.logs import RedactingFilter
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - [25/Nov/2026 10:00:00] "%s" 303 -',
+        ("10.1.2.3", "GET /s/abcDEF-123_x HTTP/1.1"),
+        None,
+    )
+    assert RedactingFilter().filter(record)
+    assert "abcDEF" not in record.getMessage()
+    assert "10.1.2.3" not in record.getMessage()

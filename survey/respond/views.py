@@ -170,8 +170,9 @@ def render_questions(macro: Any, section: SectionSpec, form: Any, offset: int, l
     loop did; cached where that is safe."""
     fields = [form[q.key] for q in section.questions]
     shown = [_shown(q, field) for q, field in zip(section.questions, fields, strict=True)]
-    page_key = ("page", section, lang, offset, tuple(answer for _, answer in shown))
+    page_key = None
     if all(cacheable for cacheable, _ in shown):
+        page_key = ("page", section, lang, offset, tuple(answer for _, answer in shown))
         cached = _RENDERED.get(page_key)
         if cached is not None:
             return cached
@@ -187,9 +188,7 @@ def render_questions(macro: Any, section: SectionSpec, form: Any, offset: int, l
                 _remember(key, html)
         parts.append(Markup("\n    ") + html + Markup("\n  "))
     block = Markup("").join(parts)
-    if all(cacheable for cacheable, _ in shown):
-        _remember(page_key, block)
-    return block
+    return block if page_key is None else _remember(page_key, block)
 
 
 def _render_page(
