@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Date, DateTime, Time, inspect, select
+from sqlalchemy import Date, DateTime, Time, func, inspect, select
 from sqlalchemy.orm import Session
 
 import survey.models  # noqa: F401
 from survey.db import Base
 from survey.logs import RedactingGunicornLogger, redact
-from survey.models import Invitation, Response
+from survey.models import Answer, Invitation, Response
 from tests.factories import Factory
 from tests.helpers import csrf_token, start
 
@@ -147,3 +147,30 @@ def test_demo_server_log_redacts_tokens_and_addresses() -> None:
     assert RedactingFilter().filter(record)
     assert "abcDEF" not in record.getMessage()
     assert "10.1.2.3" not in record.getMessage()
+
+
+def test_closing_a_round_scrubs_the_stored_order(make: Factory, db_session: Session) -> None:
+    """After closing, rows are stored in random-id order (PostgreSQL: physical order and
+    inserting transaction are rewritten; SQLite: WITHOUT ROWID tables are ordered by id)."""
+    from sqlalchemy import text
+
+    from survey.services import rounds
+    from tests.factories import respond
+
+    survey_round = make.round()
+    unit = survey_round.units[0].unit
+    for value in (1, 2, 3, 4, 5, 1, 2, 3):
+        respond(db_session, survey_round, unit, {"t.meaning": value})
+    rounds.close_round(db_session, survey_round)
+    db_session.flush()
+    ids = list(db_session.scalars(select(Response.id).where(Response.round_id == survey_round.id)))
+    if db_session.get_bind().dialect.name == "postgresql":
+        rows = db_session.execute(
+            text("SELECT id, xmin::text FROM response WHERE round_id = :r ORDER BY ctid"),
+            {"r": survey_round.id},
+        ).all()
+        assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+        assert len({r[1] for r in rows}) == 1
+    else:
+        assert list(ids) == sorted(ids)
+    assert db_session.scalar(select(func.count()).select_from(Answer)) == 8

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from survey.models import (
@@ -132,7 +132,8 @@ def open_round(session: Session, survey_round: SurveyRound) -> None:
 
 
 def close_round(session: Session, survey_round: SurveyRound) -> None:
-    """Close: no more answers; personal data (e-mail addresses) and unfinished drafts go."""
+    """Close: no more answers; personal data (e-mail addresses) and unfinished drafts go, and
+    the stored order of the responses is scrubbed."""
     if survey_round.status != "open":
         raise Conflict("not_open")
     survey_round.status = "closed"
@@ -143,7 +144,39 @@ def close_round(session: Session, survey_round: SurveyRound) -> None:
     session.execute(
         update(Invitation).where(Invitation.round_id == survey_round.id).values(draft=None)
     )
+    scrub_storage_order(session, survey_round.id)
     session.flush()
+
+
+def scrub_storage_order(session: Session, round_id: int) -> None:
+    """Rewrite a closed round's responses in random-id order.
+
+    PostgreSQL keeps rows in the order they were inserted, each stamped with the inserting
+    transaction's id; next to an access log, that order could match submissions to people.
+    Rewriting the rows sorted by their random id gives them one transaction id and an order
+    that says nothing. (SQLite's response tables are WITHOUT ROWID, already ordered by id.)
+    Old row versions disappear at the next VACUUM.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    params = {"round_id": round_id}
+    responses = "SELECT id FROM response WHERE round_id = :round_id"
+    statements = [
+        "CREATE TEMPORARY TABLE scrub_response ON COMMIT DROP AS "
+        "SELECT * FROM response WHERE round_id = :round_id",
+        "CREATE TEMPORARY TABLE scrub_answer ON COMMIT DROP AS "
+        f"SELECT * FROM answer WHERE response_id IN ({responses})",
+        "CREATE TEMPORARY TABLE scrub_text ON COMMIT DROP AS "
+        "SELECT * FROM free_text_answer WHERE round_id = :round_id",
+        f"DELETE FROM answer WHERE response_id IN ({responses})",
+        "DELETE FROM response WHERE round_id = :round_id",
+        "DELETE FROM free_text_answer WHERE round_id = :round_id",
+        "INSERT INTO response SELECT * FROM scrub_response ORDER BY id",
+        "INSERT INTO answer SELECT * FROM scrub_answer ORDER BY response_id, question_id, value",
+        "INSERT INTO free_text_answer SELECT * FROM scrub_text ORDER BY id",
+    ]
+    for statement in statements:
+        session.execute(text(statement), params)
 
 
 def issue_invitations(
