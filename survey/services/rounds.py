@@ -160,15 +160,16 @@ def scrub_storage_order(session: Session, round_id: int) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     params = {"round_id": round_id}
-    responses = "SELECT id FROM response WHERE round_id = :round_id"
     statements = [
         "CREATE TEMPORARY TABLE scrub_response ON COMMIT DROP AS "
         "SELECT * FROM response WHERE round_id = :round_id",
         "CREATE TEMPORARY TABLE scrub_answer ON COMMIT DROP AS "
-        f"SELECT * FROM answer WHERE response_id IN ({responses})",
+        "SELECT * FROM answer WHERE response_id IN "
+        "(SELECT id FROM response WHERE round_id = :round_id)",
         "CREATE TEMPORARY TABLE scrub_text ON COMMIT DROP AS "
         "SELECT * FROM free_text_answer WHERE round_id = :round_id",
-        f"DELETE FROM answer WHERE response_id IN ({responses})",
+        "DELETE FROM answer WHERE response_id IN "
+        "(SELECT id FROM response WHERE round_id = :round_id)",
         "DELETE FROM response WHERE round_id = :round_id",
         "DELETE FROM free_text_answer WHERE round_id = :round_id",
         "INSERT INTO response SELECT * FROM scrub_response ORDER BY id",
