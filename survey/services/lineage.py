@@ -34,13 +34,14 @@ def previous_context(session: Session, survey_round: SurveyRound, unit_id: int) 
     if row is None:
         return PreviousContext("first", None, ())
     period, publication_id = row
-    groups = session.execute(
+    hidden: dict[int, bool] = {}
+    for unit, is_hidden in session.execute(
         select(PublishedGroup.unit_id, PublishedGroup.hidden).where(
             PublishedGroup.publication_id == publication_id,
             PublishedGroup.filter_question.is_(None),
         )
-    ).all()
-    hidden = {unit: is_hidden for unit, is_hidden in groups}
+    ):
+        hidden[unit] = is_hidden
     edges = pd.DataFrame(
         session.execute(
             select(UnitLineage.predecessor_id, UnitLineage.successor_id, UnitLineage.kind)
