@@ -44,7 +44,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # Compiled catalogs are build output (not in git).
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 translations: $(MO)
 
