@@ -79,6 +79,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, **kwargs)
+    # Many rows (a response's answers) go in as one multi-row INSERT, as SQLAlchemy does for
+    # psycopg2, instead of psycopg 3's pipelined statement per row: less CPU on both sides.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _ping_if_idle(engine))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.models import Answer, FreeTextAnswer, Invitation, Response, SurveyRound
@@ -62,14 +62,38 @@ class Draft:
         return {"v": 1, "answers": self.answers, "page": self.page}
 
 
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    """What a respondent's pages show and check of a round: a plain snapshot read together
+    with the invitation in one query (building ORM objects for the two cost about as much
+    as the rest of a page request's database work)."""
+
+    id: int
+    questionnaire_id: int
+    title: str
+    period_label: str
+    opens_on: dt.date
+    closes_on: dt.date
+    status: str
+    organiser: str
+    contact: str
+    min_group_size: int
+    min_group_size_text: int
+    min_group_size_sensitive: int
+    estimated_minutes: int
+
+    def accepts_answers_on(self, day: dt.date) -> bool:
+        return SurveyRound.accepts_answers_on(cast(SurveyRound, self), day)  # the one rule
+
+
 @dataclass(frozen=True)
 class State:
-    round: SurveyRound
+    round: RoundInfo
     spec: QuestionnaireSpec
     draft: Draft
 
 
-def _check_round(survey_round: SurveyRound, today: dt.date) -> None:
+def _check_round(survey_round: RoundInfo, today: dt.date) -> None:
     if survey_round.status == "draft" or (
         survey_round.status == "open" and today < survey_round.opens_on
     ):
@@ -80,12 +104,17 @@ def _check_round(survey_round: SurveyRound, today: dt.date) -> None:
 
 # The respondent path runs these statements on every request: they are built once, so
 # SQLAlchemy reuses their compiled form and cache key instead of rebuilding them each time.
-_WITH_ROUND = select(Invitation, SurveyRound).join(
-    SurveyRound, SurveyRound.id == Invitation.round_id
-)
-_BY_TOKEN_HASH = _WITH_ROUND.where(Invitation.token_hash == bindparam("token_hash"))
-_BY_ID = _WITH_ROUND.where(Invitation.id == bindparam("invitation_id"))
 _invitations = cast(Table, Invitation.__table__)
+_rounds = cast(Table, SurveyRound.__table__)
+_ROUND_FIELDS = [f.name for f in fields(RoundInfo)]
+_WITH_ROUND = select(
+    _invitations.c.id.label("invitation_id"),
+    _invitations.c.used_on,
+    _invitations.c.draft,
+    *(_rounds.c[name] for name in _ROUND_FIELDS),
+).join(_rounds, _rounds.c.id == _invitations.c.round_id)
+_BY_TOKEN_HASH = _WITH_ROUND.where(_invitations.c.token_hash == bindparam("token_hash"))
+_BY_ID = _WITH_ROUND.where(_invitations.c.id == bindparam("invitation_id"))
 _SAVE_DRAFT = (
     update(_invitations)
     .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.used_on.is_(None))
@@ -103,16 +132,17 @@ _INSERT_TEXTS = insert(cast(Table, FreeTextAnswer.__table__))
 
 
 def _invitation_and_round(
-    session: Session, query: Select[Invitation, SurveyRound], params: dict[str, Any]
-) -> tuple[Invitation, SurveyRound]:
-    """The invitation and its round in one query; a used invitation is refused."""
+    session: Session, query: Select[Any], params: dict[str, Any]
+) -> tuple[Row[Any], RoundInfo]:
+    """The invitation (``invitation_id``, ``used_on``, ``draft``) and its round in one
+    query; a used invitation is refused."""
     found = session.execute(query, params).one_or_none()
     if found is None:
         raise UnknownLink()
-    invitation, survey_round = found
-    if invitation.used_on is not None:
+    if found.used_on is not None:
         raise AlreadyAnswered()
-    return invitation, survey_round
+    mapping = found._mapping
+    return found, RoundInfo(*(mapping[name] for name in _ROUND_FIELDS))
 
 
 def open_link(session: Session, secret_key: str, token: str, today: dt.date) -> Respondent:
@@ -123,7 +153,7 @@ def open_link(session: Session, secret_key: str, token: str, today: dt.date) -> 
         session, _BY_TOKEN_HASH, {"token_hash": tokens.token_hash(secret_key, token)}
     )
     _check_round(survey_round, today)
-    return Respondent(invitation.id, tokens.draft_key(token))
+    return Respondent(invitation.invitation_id, tokens.draft_key(token))
 
 
 def load_state(session: Session, respondent: Respondent, today: dt.date) -> State:
@@ -134,7 +164,7 @@ def load_state(session: Session, respondent: Respondent, today: dt.date) -> Stat
     spec = questionnaire_spec(session, survey_round.questionnaire_id)
     draft = Draft(answers={})
     if invitation.draft is not None:
-        payload = tokens.unseal(respondent.key, invitation.id, invitation.draft)
+        payload = tokens.unseal(respondent.key, invitation.invitation_id, invitation.draft)
         if payload is not None:
             draft = Draft(
                 answers=dict(payload.get("answers", {})), page=int(payload.get("page", 1))
