@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
@@ -66,7 +68,19 @@ def configure(app: Flask, settings: Settings) -> None:
     logging.getLogger("survey").setLevel(settings.log_level)
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the serializer built once per app, not per request."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        cached = app.extensions.get("lyhord_session_serializer")
+        if cached is None:
+            cached = super().get_signing_serializer(app)
+            app.extensions["lyhord_session_serializer"] = cached
+        return cached
+
+
 def register_extensions(app: Flask, engine: Engine | None) -> None:
+    app.session_interface = _SessionInterface()
     from survey import http
 
     http.init_app(app)  # before csrf: it reads the raw form body first

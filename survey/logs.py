@@ -37,10 +37,12 @@ class RedactingFilter(logging.Filter):
 class RedactingGunicornLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e", "{path_info}e", "f"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        if str(environ.get("PATH_INFO", "")).startswith(RESPONDENT_PATHS):
+        path = str(environ.get("PATH_INFO", ""))
+        if "/s/" in path or "/s/" in str(atoms.get("f", "")):
+            for key in ("r", "U", "{raw_uri}e", "{path_info}e", "f"):
+                if isinstance(atoms.get(key), str):
+                    atoms[key] = redact(atoms[key])
+        if path.startswith(RESPONDENT_PATHS):
             atoms["h"] = "-"
             atoms["{x-forwarded-for}i"] = "-"
         return atoms

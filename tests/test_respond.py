@@ -193,3 +193,19 @@ def test_page_number_out_of_range(client: FlaskClient, make: Factory) -> None:
     start(client, make.links(make.round())[0])
     assert client.get("/survey/page/99").status_code == 404
     assert client.get("/survey/page/0").status_code == 404
+
+
+def test_error_messages_follow_the_language_of_each_request(
+    app, make: Factory, db_session: Session
+) -> None:
+    """Form classes are cached per process; their messages must still be translated per request."""
+    survey_round = make.round()
+    swedish, english = app.test_client(), app.test_client()
+    start(swedish, make.links(survey_round)[0])
+    start(english, make.links(survey_round)[0])
+    assert "Svara på frågan" in post_page(swedish, 1, {"t.tempo": "4"}).text
+    english.get("/survey/page/1?lang=en")
+    response = post_page(english, 1, {"t.tempo": "4"})
+    assert response.status_code == 422
+    assert "Answer this question to continue." in response.text
+    assert "Svara på frågan" not in response.text
