@@ -175,6 +175,8 @@ def scrub_storage_order(session: Session, round_id: int) -> None:
         "INSERT INTO response SELECT * FROM scrub_response ORDER BY id",
         "INSERT INTO answer SELECT * FROM scrub_answer ORDER BY response_id, question_id, value",
         "INSERT INTO free_text_answer SELECT * FROM scrub_text ORDER BY id",
+        # Dropped here too, not only on commit: one transaction may close several rounds.
+        "DROP TABLE scrub_response, scrub_answer, scrub_text",
     ]
     for statement in statements:
         session.execute(text(statement), params)
