@@ -1,4 +1,4 @@
-"""``python -m bench [respond] [options]``; with no subcommand every benchmark runs."""
+"""``python -m bench [respond|results] [options]``; with no subcommand every benchmark runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import respond
+from bench import respond, results
 from bench.common import PG_URL
 from bench.server import WorkerConfig
 
@@ -95,6 +95,11 @@ BENCHMARKS: dict[
     str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], None]]
 ] = {
     "respond": ("respondents/s against gunicorn", add_respond_arguments, run_respond),
+    "results": (
+        "publishing a 50,000-respondent region and reading its pages",
+        results.add_arguments,
+        results.run,
+    ),
 }
 
 

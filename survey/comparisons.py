@@ -15,6 +15,7 @@ round is read only from its publication: a hidden group there is never compared.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,20 +78,14 @@ def _pairs(shown: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
-def _complements(
-    frame: pd.DataFrame, pairs: pd.DataFrame, key: list[str], columns: list[str]
-) -> pd.DataFrame:
-    """reference − unit for every pair, as groups ``rest:<unit>@<reference>``."""
-    left = pairs.assign(
-        g_ref="u:" + pairs["reference"].astype(str), g_unit="u:" + pairs["unit"].astype(str)
-    )
-    ref = left.merge(frame, left_on="g_ref", right_on="group")
-    own = frame.rename(columns={c: f"{c}_own" for c in columns}).rename(columns={"group": "g_unit"})
-    both = ref.merge(own, on=["g_unit", *key], how="left")
-    for c in columns:
-        both[c] = both[c] - both[f"{c}_own"].fillna(0)
-    both["group"] = "rest:" + both["unit"].astype(str) + "@" + both["reference"].astype(str)
-    return both.loc[:, ["group", *key, *columns]]
+def _shown_matrix(shown: pd.DataFrame, groups: pd.Index, measures: list[str]) -> np.ndarray:
+    """(groups × measures): whether the cell is shown."""
+    out = np.zeros((len(groups), len(measures)), dtype=bool)
+    g = groups.get_indexer(shown["group"])
+    m = pd.Index(measures).get_indexer(shown["measure"])
+    keep = (g >= 0) & (m >= 0)
+    out[g[keep], m[keep]] = True
+    return out
 
 
 def within_round(
@@ -101,32 +96,54 @@ def within_round(
 ) -> pd.DataFrame:
     """``parent`` and ``rest`` comparisons of shown unit groups × measures.
 
-    ``shown``: ``group, measure`` for every shown cell (unit and category groups).
+    ``shown``: ``group, measure`` for every shown cell (unit and category groups). ``tree``
+    lists the units in the order of ``frames.groups``. The rest of a reference (reference
+    minus the unit, ``rest:<unit>@<reference>``) is a difference of shown groups.
     """
     pairs = _pairs(shown, tree)
     if pairs.empty:
         return pd.DataFrame(columns=COLUMNS)
-    shown_set = set(zip(shown["group"], shown["measure"], strict=True))
+    units = pd.Index(tree["unit"])
+    unit_keys = frames.groups.keys[: len(units)]
+    a = units.get_indexer(pairs["unit"])
+    ref = units.get_indexer(pairs["reference"])
+    kind = pairs["kind"].to_numpy()
     likert = questions.loc[questions["kind"] == "likert", ["question", "scale_points"]]
-    counts = frames.counts.loc[frames.counts["question"].isin(likert["question"])]
-    comp_counts = _complements(counts, pairs, ["question", "value"], ["count"])
-    item_pairs = pairs.merge(likert[["question"]], how="cross")
-    item_pairs["group_a"] = "u:" + item_pairs["unit"].astype(str)
-    item_pairs["group_b"] = (
-        "rest:" + item_pairs["unit"].astype(str) + "@" + item_pairs["reference"].astype(str)
+    keys = likert["question"].tolist()
+    visible = _shown_matrix(shown, pd.Index(unit_keys), keys)
+    # Items: a unit's counts (by position) against reference − unit (by pair number).
+    counts_a = frames.counts_frame(frames.unit_positions, keys, keys=False)
+    rest = []
+    for question in keys:
+        first, width = frames.block(question)
+        block = frames.counts[ref, first : first + width] - frames.counts[a, first : first + width]
+        pair, value = np.nonzero(block)
+        rest.append(
+            pd.DataFrame(
+                {
+                    "group": pair,
+                    "question": question,
+                    "value": frames.columns["value"].to_numpy()[first + value],
+                    "count": block[pair, value].astype(np.int64),
+                }
+            )
+        )
+    counts_b = pd.concat(rest, ignore_index=True)
+    pair_of, question_of = np.nonzero(visible[a] & visible[ref])
+    item_pairs = pd.DataFrame(
+        {
+            "group_a": a[pair_of],
+            "group_b": pair_of,
+            "question": np.array(keys, dtype=object)[question_of],
+            "kind": kind[pair_of],
+            "reference_group": ref[pair_of],
+        }
     )
-    item_pairs["reference_group"] = "u:" + item_pairs["reference"].astype(str)
-    item_pairs = _keep_shown(item_pairs, "question", shown_set)
-    items = analysis.compare_items(
-        counts,
-        likert,
-        item_pairs.loc[:, ["group_a", "group_b", "question", "kind", "reference_group"]],
-        counts_b=comp_counts,
-    )
+    items = analysis.compare_items(counts_a, likert, item_pairs, counts_b=counts_b)
+    items["group_a"] = unit_keys[items["group_a"].to_numpy()]
+    items["reference_group"] = unit_keys[items["reference_group"].to_numpy()]
     items = items.rename(columns={"group_a": "group", "question": "measure", "measure": "metric"})
-    moments = frames.index_moments
-    comp_moments = _complements(moments, pairs, ["index"], ["n", "sum", "sumsq"])
-    indices = _compare_index_moments(moments, comp_moments, pairs, shown_set)
+    indices = _compare_index_moments(frames, a, ref, kind, shown, unit_keys)
     out = pd.concat(
         [items.rename(columns={"reference_group": "reference"}), indices], ignore_index=True
     )
@@ -134,35 +151,27 @@ def within_round(
     return _tidy(out)
 
 
-def _keep_shown(pairs: pd.DataFrame, measure: str, shown: set[tuple[str, str]]) -> pd.DataFrame:
-    a = [(g, m) in shown for g, m in zip(pairs["group_a"], pairs[measure], strict=True)]
-    b = [(g, m) in shown for g, m in zip(pairs["reference_group"], pairs[measure], strict=True)]
-    return pairs.loc[np.array(a, dtype=bool) & np.array(b, dtype=bool)].reset_index(drop=True)
-
-
 def _compare_index_moments(
-    moments: pd.DataFrame,
-    comp: pd.DataFrame,
-    pairs: pd.DataFrame,
-    shown: set[tuple[str, str]],
+    frames: Frames,
+    a: np.ndarray,
+    ref: np.ndarray,
+    kind: np.ndarray,
+    shown: pd.DataFrame,
+    unit_keys: np.ndarray,
 ) -> pd.DataFrame:
-    indices = moments["index"].unique()
-    frame = pairs.merge(pd.DataFrame({"index": indices}), how="cross")
-    frame["group_a"] = "u:" + frame["unit"].astype(str)
-    frame["reference_group"] = "u:" + frame["reference"].astype(str)
-    frame["group_b"] = "rest:" + frame["unit"].astype(str) + "@" + frame["reference"].astype(str)
-    frame = _keep_shown(frame, "index", shown)
-    stats_a = analysis.moments_to_stats(moments).set_index(["group", "index"])
-    stats_b = analysis.moments_to_stats(comp).set_index(["group", "index"])
-    a = stats_a.reindex(list(zip(frame["group_a"], frame["index"], strict=True)))
-    b = stats_b.reindex(list(zip(frame["group_b"], frame["index"], strict=True)))
-    a.index = b.index = frame.index
-    result = analysis.compare_means(a, b)
-    result["group"] = frame["group_a"]
-    result["measure"] = frame["index"]
+    visible = _shown_matrix(shown, pd.Index(unit_keys), frames.indices)
+    pair_of, index_of = np.nonzero(visible[a] & visible[ref])
+    own = frames.index_moments[a[pair_of], index_of]
+    rest = frames.index_moments[ref[pair_of], index_of] - own
+    columns = ["n", "sum", "sumsq"]
+    stats_a = analysis.moments_to_stats(pd.DataFrame(own, columns=columns))
+    stats_b = analysis.moments_to_stats(pd.DataFrame(rest, columns=columns))
+    result = analysis.compare_means(stats_a, stats_b)
+    result["group"] = unit_keys[a[pair_of]]
+    result["measure"] = np.array(frames.indices, dtype=object)[index_of]
     result["metric"] = "mean"
-    result["kind"] = frame["kind"]
-    result["reference"] = frame["reference_group"]
+    result["kind"] = kind[pair_of]
+    result["reference"] = unit_keys[ref[pair_of]]
     return result
 
 
@@ -248,9 +257,19 @@ def _previous_items(
     items = items.loc[items["measure"].isin(likert["question"]) & items["distribution"].notna()]
     if items.empty:
         return pd.DataFrame()
-    rows = items.loc[:, ["current", "measure", "distribution"]].explode("distribution")
-    rows["value"] = rows.groupby(level=0).cumcount() + 1
-    rows["count"] = rows["distribution"].astype(int)
+    distributions = items["distribution"].tolist()
+    lengths = np.fromiter((len(d) for d in distributions), dtype=np.int64, count=len(items))
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = pd.DataFrame(
+        {
+            "current": np.repeat(items["current"].to_numpy(), lengths),
+            "measure": np.repeat(items["measure"].to_numpy(), lengths),
+            "value": np.arange(int(lengths.sum())) - starts + 1,
+            "count": np.fromiter(
+                itertools.chain.from_iterable(distributions), dtype=np.int64, count=lengths.sum()
+            ),
+        }
+    )
     counts_b = (
         rows.groupby(["current", "measure", "value"])["count"]
         .sum()
@@ -264,7 +283,7 @@ def _previous_items(
     pairs = pairs.loc[
         [(g, q) in shown for g, q in zip(pairs["group_a"], pairs["question"], strict=True)]
     ]
-    counts = frames.counts.loc[frames.counts["question"].isin(likert["question"])]
+    counts = frames.counts_frame(frames.unit_positions, likert["question"].tolist())
     out = analysis.compare_items(
         counts,
         likert,
@@ -289,7 +308,9 @@ def _previous_indices(
     b = analysis.moments_to_stats(b_mom)
     b["group"] = "u:" + b["current"].astype(str)
     b = b.loc[[(g, m) in shown for g, m in zip(b["group"], b["measure"], strict=True)]]
-    a_all = analysis.moments_to_stats(frames.index_moments).rename(columns={"index": "measure"})
+    a_all = analysis.moments_to_stats(frames.moments_frame(frames.unit_positions)).rename(
+        columns={"index": "measure"}
+    )
     a = b.loc[:, ["group", "measure"]].merge(a_all, on=["group", "measure"], how="left")
     b = b.reset_index(drop=True)
     result = analysis.compare_means(a, b)
@@ -307,13 +328,8 @@ def trends(current: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """
     frame = pd.concat([history, current], ignore_index=True)
     frame = frame.loc[frame["sd"].notna() & (frame["n"] >= 2)]
-    counts = frame.groupby(["group", "measure"]).size()
-    enough = counts[counts >= 3].index
-    frame = (
-        frame.set_index(["group", "measure"]).loc[enough].reset_index()
-        if len(enough)
-        else (frame.iloc[0:0])
-    )
+    rounds = frame.groupby(["group", "measure"])["round_order"].transform("size")
+    frame = frame.loc[rounds.to_numpy() >= 3].reset_index(drop=True)
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS)
     fitted = analysis.trend(frame)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Select, Text, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from survey.models import (
@@ -142,6 +142,8 @@ def load_round(session: Session, round_id: int) -> RoundData:
     questions = _questions(questionnaire)
     by_id = dict(zip(questions["question_id"], questions["question"], strict=True))
     response_units = _response_rows(session, round_id)
+    if len(response_units) >= 1 << (63 - _RESPONDENT_SHIFT) or max(by_id, default=0) >> 32:
+        raise ValueError("too many responses or too large question ids to read answers packed")
     answers = _answer_rows(session, round_id, by_id)
     respondents = pd.DataFrame(
         {"respondent": np.arange(len(response_units)), "unit": response_units}
@@ -179,23 +181,78 @@ def _numbered(round_id: int) -> Any:
 
 
 def _response_rows(session: Session, round_id: int) -> np.ndarray:
+    """Each respondent's unit, in respondent order."""
     numbered = _numbered(round_id)
-    units = (
-        session.execute(select(numbered.c.unit_id).order_by(numbered.c.respondent)).scalars().all()
+    packed = np.sort(
+        _fetch_integers(
+            session,
+            select(
+                (numbered.c.respondent * (1 << _UNIT_BITS) + numbered.c.unit_id).label("packed")
+            ),
+        )
     )
-    return np.array(units, dtype=np.int64)
+    return packed & ((1 << _UNIT_BITS) - 1)
+
+
+# Each answer travels as one integer, respondent << 39 | question id << 7 | value (value
+# 0..99, question ids below 2^32, respondents below 2^24), so that millions of answers cross
+# from the database as one text of numbers instead of millions of row objects.
+_VALUE_BITS = 7
+_QUESTION_BITS = 32
+_RESPONDENT_SHIFT = _VALUE_BITS + _QUESTION_BITS
+_UNIT_BITS = 32  # respondent << 32 | unit id, for the respondents' units
+
+
+def _packed_answers(round_id: int) -> Any:
+    numbered = _numbered(round_id)
+    packed = (
+        numbered.c.respondent * (1 << _RESPONDENT_SHIFT)
+        + cast(Answer.question_id, BigInteger) * (1 << _VALUE_BITS)
+        + Answer.value
+    )
+    return select(packed.label("packed")).join(
+        numbered, numbered.c.response_id == Answer.response_id
+    )
+
+
+def _fetch_packed(session: Session, round_id: int) -> np.ndarray:
+    """Every answer of the round as a packed integer (see ``_RESPONDENT_SHIFT``)."""
+    return _fetch_integers(session, _packed_answers(round_id))
+
+
+def _fetch_integers(session: Session, query: Select[tuple[int]]) -> np.ndarray:
+    """The integers a one-column query returns, in no particular order.
+
+    The database joins them into one text (``group_concat`` on SQLite, ``string_agg`` on
+    PostgreSQL) that numpy parses in one go; other databases return plain rows.
+    """
+    numbers = query.subquery()
+    column = numbers.c[0]
+    dialect = session.connection().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        joined = (
+            func.group_concat(column, ",")
+            if dialect == "sqlite"
+            else func.string_agg(cast(column, Text), ",")
+        )
+        text_ = session.execute(select(joined)).scalar()
+        return np.fromstring(text_ or "", dtype=np.int64, sep=",")
+    rows = session.execute(select(column)).scalars().all()
+    return np.array(rows, dtype=np.int64)
 
 
 def _answer_rows(session: Session, round_id: int, by_id: dict[int, str]) -> pd.DataFrame:
     """Every numeric answer of the round as ``respondent, question, value``."""
-    numbered = _numbered(round_id)
-    rows = session.execute(
-        select(numbered.c.respondent, Answer.question_id, Answer.value)
-        .join(numbered, numbered.c.response_id == Answer.response_id)
-        .where(Answer.question_id.in_(list(by_id)))
-    ).all()
-    data = np.array(rows, dtype=np.int64).reshape(-1, 3)
-    keys = pd.Categorical.from_codes(
-        pd.Index(list(by_id)).get_indexer(data[:, 1]), categories=list(by_id.values())
+    packed = np.sort(_fetch_packed(session, round_id))  # by respondent, question, value
+    question_ids = (packed >> _VALUE_BITS) & ((1 << _QUESTION_BITS) - 1)
+    codes = pd.Index(list(by_id)).get_indexer(question_ids)
+    known = codes >= 0  # answers to the round's numeric questions (all of them, normally)
+    packed, codes = packed[known], codes[known]
+    keys = pd.Categorical.from_codes(codes, categories=list(by_id.values()))
+    return pd.DataFrame(
+        {
+            "respondent": packed >> _RESPONDENT_SHIFT,
+            "question": keys,
+            "value": packed & ((1 << _VALUE_BITS) - 1),
+        }
     )
-    return pd.DataFrame({"respondent": data[:, 0], "question": keys, "value": data[:, 2]})

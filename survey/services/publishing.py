@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, Select, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey import anonymity
 from survey.comparisons import Previous
+from survey.db import Base
 from survey.models import SurveyRound, UnitLineage
 from survey.models.publication import (
     Publication,
@@ -25,6 +31,9 @@ from survey.services.aggregates import load_round
 from survey.services.errors import Conflict
 
 CHUNK = 5000
+KEYS_PER_QUERY = 5000  # group keys per IN list
+SQLITE_CACHE_KIB = 131072
+COPY_ROWS = 50_000  # rows per COPY write
 
 
 def _lineage(session: Session) -> pd.DataFrame:
@@ -35,7 +44,8 @@ def _lineage(session: Session) -> pd.DataFrame:
 
 
 def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previous]:
-    """Earlier published rounds (oldest first) with their shown unit figures."""
+    """Earlier published rounds (oldest first) with their shown unit figures (distributions
+    only for the latest, the one the round is compared with item by item)."""
     earlier = session.execute(
         select(SurveyRound, Publication)
         .join(Publication, Publication.round_id == SurveyRound.id)
@@ -43,40 +53,63 @@ def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previou
         .order_by(SurveyRound.closes_on)
     ).all()
     result = []
+    columns = ["unit", "measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
     for order, (prev_round, publication) in enumerate(earlier):
-        rows = session.execute(
-            select(
-                PublishedGroup.unit_id,
-                PublishedFigure.measure,
-                PublishedFigure.kind,
-                PublishedFigure.n,
-                PublishedFigure.mean,
-                PublishedFigure.sd,
-                PublishedFigure.score_mean,
-                PublishedFigure.distribution,
-            )
-            .join(
-                PublishedGroup,
-                (PublishedGroup.publication_id == PublishedFigure.publication_id)
-                & (PublishedGroup.key == PublishedFigure.group_key),
-            )
-            .where(
-                PublishedFigure.publication_id == publication.id,
-                PublishedGroup.filter_question.is_(None),
-            )
-        ).all()
-        units = session.scalars(
-            select(PublishedGroup.unit_id).where(
-                PublishedGroup.publication_id == publication.id,
-                PublishedGroup.filter_question.is_(None),
-            )
-        ).all()
-        figures = pd.DataFrame(
-            rows,
-            columns=["unit", "measure", "kind", "n", "mean", "sd", "score_mean", "distribution"],
+        groups = dict(
+            session.execute(
+                select(PublishedGroup.key, PublishedGroup.unit_id).where(
+                    PublishedGroup.publication_id == publication.id,
+                    PublishedGroup.filter_question.is_(None),
+                )
+            ).all()
         )
-        result.append(Previous(prev_round.period_label, order, figures, frozenset(units)))
+        latest = order == len(earlier) - 1
+        wanted = [
+            PublishedFigure.group_key,
+            PublishedFigure.measure,
+            PublishedFigure.kind,
+            PublishedFigure.n,
+            PublishedFigure.mean,
+            PublishedFigure.sd,
+            PublishedFigure.score_mean,
+        ]
+        if latest:
+            wanted.append(PublishedFigure.distribution)
+        keys = list(groups)
+        rows: list[Any] = []
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            rows += _plain_rows(
+                session,
+                select(*wanted).where(
+                    PublishedFigure.publication_id == publication.id,
+                    PublishedFigure.group_key.in_(keys[start : start + KEYS_PER_QUERY]),
+                ),
+            )
+        names = columns[: len(wanted)]
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        figures = pd.DataFrame(dict(zip(names, values, strict=True)))
+        figures["unit"] = figures["unit"].map(groups)
+        if latest:  # JSON as stored: text on SQLite, decoded already by psycopg
+            figures["distribution"] = [
+                json.loads(v) if isinstance(v, str) else v for v in figures["distribution"]
+            ]
+        else:
+            figures["distribution"] = None
+        result.append(Previous(prev_round.period_label, order, figures, frozenset(groups.values())))
     return result
+
+
+def _plain_rows(session: Session, statement: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as the database driver returns them, without SQLAlchemy's per-value processing
+    (several times faster for a hundred thousand rows; JSON may come back as text)."""
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    return [tuple(row) for row in connection.exec_driver_sql(str(compiled), params)]
 
 
 def _clean(value: Any) -> Any:
@@ -92,18 +125,247 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame, columns: dict[str, str], **fixed: Any) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.loc[:, list(columns)].itertuples(index=False, name=None):
-        record = {target: _clean(v) for target, v in zip(columns.values(), row, strict=True)}
-        record.update(fixed)
-        out.append(record)
+def _python(values: pd.Series, kind: str) -> list[Any]:
+    """A column as plain Python values (None for NaN/NA), converted column-wise."""
+    if kind in ("int", "float"):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(numbers)
+        out = (
+            np.where(missing, 0, numbers).astype(np.int64) if kind == "int" else numbers
+        ).tolist()
+    elif kind == "bool":
+        return values.to_numpy(dtype=bool).tolist()
+    else:  # text, and JSON values (distributions: lists, or None)
+        array = values.to_numpy(dtype=object)
+        missing = np.zeros(len(array), dtype=bool) if kind == "json" else pd.isna(array)
+        out = array.tolist()
+    for i in np.flatnonzero(missing).tolist():
+        out[i] = None
     return out
 
 
-def _insert(session: Session, model: type, records: list[dict[str, Any]]) -> None:
-    for start in range(0, len(records), CHUNK):
-        session.execute(insert(model), records[start : start + CHUNK])
+def _json_text(value: Any) -> str:
+    """What the JSON type stores (``null`` for None, NaN); a list of ints as ``str`` gives it."""
+    if type(value) is list:
+        if not value or (type(value[0]) is int and type(value[-1]) is int):
+            return str(value)
+        return json.dumps(_clean(value))
+    if isinstance(value, tuple):
+        return json.dumps(_clean(value))
+    return "null"
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Rows for one publication table, column by column (in primary-key order)."""
+
+    table: Table
+    columns: list[str]
+    kinds: list[str]  # int, float, bool, str or json, per column
+    data: list[pd.Series]
+
+    def __len__(self) -> int:
+        return len(self.data[0])
+
+    def rows(self, json_as_text: bool) -> Iterator[tuple[Any, ...]]:
+        """The rows as plain Python values (JSON columns as their text, if asked)."""
+        values: list[Iterable[Any]] = []
+        for column, kind in zip(self.data, self.kinds, strict=True):
+            python = _python(column, kind)
+            values.append(map(_json_text, python) if json_as_text and kind == "json" else python)
+        return zip(*values, strict=True)
+
+    def copy_blocks(self, chunk: int) -> Iterator[bytes]:
+        """The rows in PostgreSQL's binary COPY format (without signature and trailer),
+        encoded ``chunk`` rows at a time."""
+        for start in range(0, len(self), chunk):
+            part = [c.iloc[start : start + chunk] for c in self.data]
+            yield _binary_rows(
+                [_binary_field(c, kind) for c, kind in zip(part, self.kinds, strict=True)]
+            )
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One column in binary COPY form: each value's length (-1 for NULL) and all the
+    values' bytes, one after the other (``offset``: where each value's bytes start)."""
+
+    length: np.ndarray
+    data: np.ndarray
+    offset: np.ndarray
+
+
+def _starts(length: np.ndarray) -> np.ndarray:
+    """Where each of consecutive pieces of these lengths starts."""
+    return np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+
+
+def _fixed_field(values: np.ndarray, missing: np.ndarray, dtype: str) -> _Field:
+    width = np.dtype(dtype).itemsize
+    length = np.where(missing, -1, width).astype(np.int64)
+    data = np.ascontiguousarray(values[~missing].astype(dtype)).view(np.uint8)
+    return _Field(length, data, _starts(np.maximum(length, 0)))
+
+
+def _binary_field(column: pd.Series, kind: str) -> _Field:
+    """Big-endian int4, float8 and bool; UTF-8 text (json goes as its text)."""
+    if kind in ("int", "float"):
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(numbers)
+        if kind == "float":
+            return _fixed_field(numbers, missing, ">f8")
+        if (np.abs(numbers[~missing]) >= 2**31).any():
+            raise ValueError(f"{column.name}: a whole number too large for the column")
+        return _fixed_field(numbers, missing, ">i4")
+    if kind == "bool":
+        flags = column.to_numpy(dtype=bool)
+        return _fixed_field(flags, np.zeros(len(flags), dtype=bool), "u1")
+    values = _python(column, kind)
+    if kind == "json":
+        values = [_json_text(v) for v in values]
+    # Each distinct text is encoded once and its bytes gathered for every row that has it.
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    encoded = [str(u).encode() for u in uniques]
+    sizes = np.array([len(b) for b in encoded] + [-1], dtype=np.int64)
+    length = sizes[codes]  # a missing value's code is -1: the last size, NULL
+    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    first = _starts(sizes[:-1])
+    take = np.maximum(length, 0)
+    present = length > 0
+    gather = np.repeat(first[codes[present]] - _starts(take[present]), take[present])
+    data = blob[gather + np.arange(len(gather))]
+    return _Field(length, data, _starts(take))
+
+
+def _binary_rows(fields: list[_Field]) -> bytes:
+    """Rows of binary COPY: the field count, then each field's length and bytes."""
+    n_rows = len(fields[0].length)
+    size = np.stack([4 + np.maximum(f.length, 0) for f in fields], axis=1)
+    row_size = 2 + size.sum(axis=1)
+    row_start = _starts(row_size)
+    out = np.empty(int(row_size.sum()), dtype=np.uint8)
+    out[row_start[:, None] + np.arange(2)] = np.array([len(fields)], dtype=">i2").view(np.uint8)
+    field_start = row_start + 2
+    for j, field in enumerate(fields):
+        prefix = field.length.astype(">i4").view(np.uint8).reshape(n_rows, 4)
+        out[field_start[:, None] + np.arange(4)] = prefix
+        present = field.length > 0
+        take = field.length[present]
+        if take.size:
+            shift = np.repeat(field_start[present] + 4 - field.offset[present], take)
+            out[shift + np.arange(len(field.data))] = field.data
+        field_start = field_start + size[:, j]
+    return out.tobytes()
+
+
+def _rows(
+    model: type[Base],
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    publication_id: int,
+    *,
+    in_key_order: bool = True,
+) -> _Rows:
+    """``frame``'s columns (``source → target``) as rows of ``model``'s table."""
+    table = cast(Table, model.__table__)
+    # In primary-key order: on SQLite the rows then go to the end of the table's B-tree.
+    source_of = {target: source for source, target in columns.items()}
+    key = [source_of[c.name] for c in table.primary_key.columns if c.name in source_of]
+    if in_key_order and len(frame) > 1 and key:
+        frame = frame.sort_values(key, kind="stable", ignore_index=True)
+    data = [pd.Series(np.full(len(frame), publication_id), name="publication_id")]
+    kinds = ["int"]
+    for source, target in columns.items():
+        column = table.c[target]
+        if isinstance(column.type, JSON):
+            kind = "json"
+        elif isinstance(column.type, Boolean):
+            kind = "bool"
+        elif isinstance(column.type, Integer):
+            kind = "int"
+        elif isinstance(column.type, Float):
+            kind = "float"
+        else:
+            kind = "str"
+        data.append(frame[source].reset_index(drop=True))
+        kinds.append(kind)
+    return _Rows(table, ["publication_id", *columns.values()], kinds, data)
+
+
+class _Writer:
+    """Bulk inserts into the session's transaction: COPY on PostgreSQL (psycopg), one
+    executemany on SQLite, Core inserts elsewhere. Values are stored as the column types
+    store them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.connection().dialect
+        self.driver: Any = session.connection().connection.driver_connection
+        self.copy = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
+
+    def write(
+        self, model: type[Base], frame: pd.DataFrame, columns: dict[str, str], pid: int
+    ) -> None:
+        self.write_parts(model, iter([frame]), columns, pid)
+
+    def write_parts(
+        self,
+        model: type[Base],
+        parts: Iterator[pd.DataFrame],
+        columns: dict[str, str],
+        pid: int,
+    ) -> None:
+        """Rows of ``model`` from frames that may still be being computed: on PostgreSQL one
+        COPY takes each part as it comes (the server works while the next is computed);
+        elsewhere they are put together and inserted in primary-key order."""
+        if self.copy:
+            self._copy(model, parts, columns, pid)
+            return
+        frames = [p for p in parts if len(p)]
+        if not frames:
+            return
+        rows = _rows(model, pd.concat(frames, ignore_index=True), columns, pid)
+        if self.dialect.name == "sqlite":
+            statement = insert(rows.table).compile(dialect=self.dialect, column_keys=rows.columns)
+            cursor = self.driver.cursor()
+            try:
+                cursor.executemany(str(statement), rows.rows(json_as_text=True))
+            finally:
+                cursor.close()
+            return
+        records = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows(False)]
+        for start in range(0, len(records), CHUNK):
+            self.session.execute(insert(rows.table), records[start : start + CHUNK])
+
+    def _copy(
+        self,
+        model: type[Base],
+        parts: Iterator[pd.DataFrame],
+        columns: dict[str, str],
+        pid: int,
+    ) -> None:
+        table = cast(Table, model.__table__)
+        quote = self.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in ["publication_id", *columns.values()])
+        copy_sql = (
+            f"COPY {self.dialect.identifier_preparer.format_table(table)} ({names}) "
+            "FROM STDIN (FORMAT BINARY)"
+        )
+        from psycopg.copy import QueuedLibpqWriter
+
+        cursor = self.driver.cursor()
+        # A writer thread sends the data, so that this one goes on encoding meanwhile.
+        with cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            copy.write(_COPY_SIGNATURE)
+            for part in parts:
+                rows = _rows(model, part, columns, pid, in_key_order=False)
+                for block in rows.copy_blocks(COPY_ROWS):
+                    copy.write(block)
+            copy.write(_COPY_TRAILER)
 
 
 def publish_round(
@@ -114,7 +376,35 @@ def publish_round(
     if survey_round.status not in ("closed", "published"):
         raise Conflict("round_not_closed")
     data = load_round(session, round_id)
-    gated = anonymity.gate_round(data, previous_rounds(session, survey_round), _lineage(session))
+    gated = anonymity.gate_round(
+        data, lambda: previous_rounds(session, survey_round), _lineage(session)
+    )
+    with _sqlite_cache(session):
+        publication = _store(session, survey_round, gated, today, by)
+    survey_round.status = "published"
+    session.flush()
+    return publication
+
+
+@contextmanager
+def _sqlite_cache(session: Session) -> Iterator[None]:
+    """A larger page cache on SQLite while a publication's rows are written (then the old)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-int(SQLITE_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+
+
+def _store(
+    session: Session, survey_round: SurveyRound, gated: anonymity.Gated, today: dt.date, by: str
+) -> Publication:
+    round_id = survey_round.id
     session.execute(
         update(Publication).where(Publication.round_id == round_id).values(current=False)
     )
@@ -132,102 +422,89 @@ def publish_round(
     session.add(publication)
     session.flush()
     pid = publication.id
-    _insert(
-        session,
-        PublishedGroup,
-        _records(
-            gated.groups,
-            {
-                "key": "key",
-                "unit": "unit_id",
-                "filter_question": "filter_question",
-                "filter_value": "filter_value",
-                "hidden": "hidden",
-                "rule": "rule",
-                "respondents": "respondents",
-                "headcount": "headcount",
-                "response_rate": "response_rate",
-            },
-            publication_id=pid,
-        ),
-    )
-    _insert(
-        session,
-        PublishedFigure,
-        _records(
-            gated.figures,
-            {
-                "group": "group_key",
-                "measure": "measure",
-                "kind": "kind",
-                "n": "n",
-                "mean": "mean",
-                "sd": "sd",
-                "score_mean": "score_mean",
-                "median": "median",
-                "pct_positive": "pct_positive",
-                "pct_negative": "pct_negative",
-                "distribution": "distribution",
-            },
-            publication_id=pid,
-        ),
-    )
-    _insert(
-        session,
-        SuppressedCell,
-        _records(
-            gated.suppressed,
-            {"group": "group_key", "measure": "measure", "rule": "rule"},
-            publication_id=pid,
-        ),
-    )
-    _insert(
-        session,
-        PublishedComparison,
-        _records(
-            gated.comparisons,
-            {
-                "group": "group_key",
-                "measure": "measure",
-                "metric": "metric",
-                "kind": "kind",
-                "reference": "reference",
-                "value_b": "reference_value",
-                "difference": "difference",
-                "ci_low": "ci_low",
-                "ci_high": "ci_high",
-                "test": "test",
-                "statistic": "statistic",
-                "p_value": "p_value",
-                "q_group": "q_group",
-                "q_overview": "q_overview",
-                "effect_size": "effect",
-                "effect_size_name": "effect_name",
-                "significant": "significant",
-                "note": "note",
-            },
-            publication_id=pid,
-        ),
-    )
-    _insert(
-        session,
-        PublishedDriver,
-        _records(
-            gated.drivers,
-            {
-                "outcome": "outcome",
-                "measure": "measure",
-                "n": "n",
-                "rho": "rho",
-                "ci_low": "ci_low",
-                "ci_high": "ci_high",
-                "p_value": "p_value",
-                "q_value": "q_value",
-                "rank": "rank",
-            },
-            publication_id=pid,
-        ),
-    )
-    survey_round.status = "published"
-    session.flush()
+    _store_rows(_Writer(session), gated, pid)
     return publication
+
+
+def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
+    writer.write(
+        PublishedGroup,
+        gated.groups,
+        {
+            "key": "key",
+            "unit": "unit_id",
+            "filter_question": "filter_question",
+            "filter_value": "filter_value",
+            "hidden": "hidden",
+            "rule": "rule",
+            "respondents": "respondents",
+            "headcount": "headcount",
+            "response_rate": "response_rate",
+        },
+        pid,
+    )
+    writer.write_parts(
+        PublishedFigure,
+        gated.figure_parts(),
+        {
+            "group": "group_key",
+            "measure": "measure",
+            "kind": "kind",
+            "n": "n",
+            "mean": "mean",
+            "sd": "sd",
+            "score_mean": "score_mean",
+            "median": "median",
+            "pct_positive": "pct_positive",
+            "pct_negative": "pct_negative",
+            "distribution": "distribution",
+        },
+        pid,
+    )
+    writer.write(
+        SuppressedCell,
+        gated.suppressed,
+        {"group": "group_key", "measure": "measure", "rule": "rule"},
+        pid,
+    )
+    writer.write(
+        PublishedComparison,
+        gated.comparisons,
+        {
+            "group": "group_key",
+            "measure": "measure",
+            "metric": "metric",
+            "kind": "kind",
+            "reference": "reference",
+            "value_b": "reference_value",
+            "difference": "difference",
+            "ci_low": "ci_low",
+            "ci_high": "ci_high",
+            "test": "test",
+            "statistic": "statistic",
+            "p_value": "p_value",
+            "q_group": "q_group",
+            "q_overview": "q_overview",
+            "effect_size": "effect",
+            "effect_size_name": "effect_name",
+            "significant": "significant",
+            "note": "note",
+        },
+        pid,
+    )
+    writer.write(
+        PublishedDriver,
+        gated.drivers,
+        {
+            "outcome": "outcome",
+            "measure": "measure",
+            "n": "n",
+            "rho": "rho",
+            "ci_low": "ci_low",
+            "ci_high": "ci_high",
+            "p_value": "p_value",
+            "q_value": "q_value",
+            "rank": "rank",
+        },
+        pid,
+    )
