@@ -8,7 +8,8 @@ import io
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from survey.services import publishing, rounds
+from survey.models import UnitLineage
+from survey.services import publishing, results, rounds
 from tests.factories import TODAY, Factory
 from tests.helpers import csrf_token
 from tests.test_publishing import fill, tree
@@ -127,3 +128,57 @@ def test_unpublished_round_has_no_results(client: FlaskClient, make: Factory) ->
     survey_round = make.round()
     login(client, make, "namnd")
     assert client.get(f"/results/{survey_round.id}/").status_code == 404
+
+
+def test_unit_page_says_what_the_previous_round_comparison_is_with(
+    client: FlaskClient, make: Factory, db_session: Session
+) -> None:
+    root = make.unit("R")
+    old, other = make.unit("OLD", parent=root), make.unit("OTHER", parent=root)
+    small1, small2 = make.unit("S1", parent=root), make.unit("S2", parent=root)
+    first = make.round({old: 12, other: 12, small1: 4, small2: 4})
+    for seed, (unit, n) in enumerate(((old, 10), (other, 10), (small1, 3), (small2, 3))):
+        fill(make, first, unit, n, seed=seed)
+    rounds.close_round(db_session, first)
+    publishing.publish_round(db_session, first.id, TODAY)
+    first.period_label = "2025"
+    first.opens_on = first.closes_on = TODAY.replace(year=TODAY.year - 1)
+    renamed, fresh, after_small = (
+        make.unit("NEW", parent=root),
+        make.unit("FRESH", parent=root),
+        make.unit("S1B", parent=root),
+    )
+    for predecessor, successor in ((old, renamed), (small1, after_small)):
+        db_session.add(
+            UnitLineage(
+                predecessor_id=predecessor.id,
+                successor_id=successor.id,
+                kind="rename",
+                effective_on=TODAY,
+            )
+        )
+    db_session.flush()
+    second = make.round({renamed: 12, other: 12, fresh: 12, after_small: 12})
+    for seed, unit in enumerate((renamed, other, fresh, after_small)):
+        fill(make, second, unit, 10, seed=10 + seed)
+    rounds.close_round(db_session, second)
+    publication = publishing.publish_round(db_session, second.id, TODAY)
+    # An item's "since the previous round" is the change of its mean (Mann–Whitney), never
+    # the % positive comparison stored beside it for the export.
+    key = results.unit_group_key(db_session, publication.id, other.id)
+    shown = results.load_groups(db_session, publication.id, [key])[key]
+    assert shown.comparisons["t.meaning"]["previous"].test.startswith("Mann-Whitney")
+    login(client, make, "namnd")
+
+    def page(survey_round, unit) -> str:
+        response = client.get(f"/results/{survey_round.id}/unit/{unit.id}")
+        assert response.status_code == 200
+        return response.text
+
+    assert "Det finns ingen tidigare publicerad omgång att jämföra med" in page(first, old)
+    assert "Jämförs med Enhet OLD i 2025 (enheten har bytt namn)" in page(second, renamed)
+    assert "Jämförs med samma enhet i 2025" in page(second, other)
+    assert "Enheten är ny: den har ingen föregångare i 2025" in page(second, fresh)
+    assert "I 2025 hade Enhet S1 för få svar för att siffror skulle visas" in page(
+        second, after_small
+    )

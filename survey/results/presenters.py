@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from babel.numbers import NumberPattern, parse_pattern
 from flask import url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -19,6 +21,7 @@ from survey.i18n import pick
 from survey.models import Index, Questionnaire, Section, SurveyRound, Unit, User
 from survey.models.publication import WHOLE_GROUP, Publication
 from survey.services import results
+from survey.services.lineage import PreviousContext, previous_context
 from survey.services.results import Comparison, Figure, GroupResult
 
 KIND_ORDER = ("previous", "parent", "rest", "trend")
@@ -34,11 +37,57 @@ def rule_text(rule: str | None) -> str:
     return _("Too few answers")
 
 
+def previous_text(context: PreviousContext) -> str:
+    """What the unit's "since the previous round" figures compare with, in a sentence."""
+    names = ", ".join(context.predecessors)
+    period = context.period or ""
+    if context.status == "first":
+        return _("There is no earlier published round to compare with.")
+    if context.status == "no_predecessor":
+        return _(
+            "This unit is new: it has no predecessor in %(period)s, so there is nothing to "
+            "compare with.",
+            period=period,
+        )
+    if context.status == "hidden":
+        return _(
+            "In %(period)s, %(names)s had too few answers for figures to be shown, so there is "
+            "no comparison with the previous round.",
+            period=period,
+            names=names,
+        )
+    if context.status == "rename":
+        return _(
+            "Compared with %(names)s in %(period)s (the unit has been renamed).",
+            names=names,
+            period=period,
+        )
+    if context.status == "merge":
+        return _(
+            "Compared with %(names)s together in %(period)s (the units have been merged).",
+            names=names,
+            period=period,
+        )
+    if context.status == "split":
+        return _(
+            "Compared with %(names)s in %(period)s, which has since been split: the "
+            "comparison is approximate.",
+            names=names,
+            period=period,
+        )
+    return _("Compared with the same unit in %(period)s.", period=period)
+
+
 def number(value: float | None, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return str(format_decimal(value, format=pattern)).replace("-", "−")
+    return str(format_decimal(value, format=_pattern(decimals))).replace("-", "−")
+
+
+@lru_cache(maxsize=8)
+def _pattern(decimals: int) -> NumberPattern:
+    """Parsed once: a page formats thousands of numbers."""
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
 def signed(value: float | None, decimals: int = 0) -> str:
@@ -115,6 +164,18 @@ def _comparison_cell(comparison: Comparison | None, decimals: int) -> dict[str, 
     }
 
 
+def _change_cell(comparison: Comparison | None, decimals: int) -> dict[str, Any] | None:
+    """The change shown beside an index value in the unit tables: what they show of
+    :func:`_comparison_cell`, for thousands of cells."""
+    if comparison is None:
+        return None
+    return {
+        "difference": signed(comparison.difference, decimals),
+        "significant": comparison.significant,
+        "direction": "up" if (comparison.difference or 0) > 0 else "down",
+    }
+
+
 def _index_cell(group: GroupResult, measure: str) -> dict[str, Any]:
     figure = group.figure(measure)
     if figure is None:
@@ -127,7 +188,7 @@ def _index_cell(group: GroupResult, measure: str) -> dict[str, Any]:
         "text": number(figure.mean),
         "n": figure.n,
         "band": band(figure.mean),
-        "previous": _comparison_cell(previous, 0),
+        "previous": _change_cell(previous, 0),
     }
 
 
@@ -146,8 +207,10 @@ def overview(
     session: Session, survey_round: SurveyRound, publication: Publication, user: User
 ) -> dict[str, Any]:
     names = labels(session, survey_round)
-    groups = results.load_groups(session, publication.id, measures=names.indices)
-    unit_groups = {g.unit_id: g for g in groups.values() if g.filter_question is None}
+    groups = results.load_groups(
+        session, publication.id, measures=names.indices, units_only=True, kinds=["previous"]
+    )
+    unit_groups = {g.unit_id: g for g in groups.values()}
     visible = results.visible_unit_ids(session, user)
     allowed = set(unit_groups) if visible is None else set(unit_groups) & visible
     rows = []
@@ -237,16 +300,23 @@ def unit_report(
     key = results.unit_group_key(session, publication.id, unit_id)
     unit = session.get_one(Unit, unit_id)
     group = results.load_groups(session, publication.id, [key])[key]
-    all_units = results.load_groups(
-        session, publication.id, measures=names.indices, comparisons=False
+    siblings = (
+        list(session.scalars(select(Unit).where(Unit.parent_id == unit.parent_id)))
+        if unit.parent_id is not None
+        else []
     )
-    unit_groups = {g.unit_id: g for g in all_units.values() if g.filter_question is None}
-    siblings = [
-        u
-        for u in session.scalars(select(Unit).where(Unit.parent_id == unit.parent_id))
-        if u.id in unit_groups and u.parent_id is not None
-    ]
-    children = [u for u in unit.children if u.id in unit_groups]
+    children = list(unit.children)
+    # Only the index figures of the units in the sibling and children tables.
+    neighbours = results.load_groups(
+        session,
+        publication.id,
+        results.unit_keys(session, publication.id, [u.id for u in [*siblings, *children]]),
+        measures=names.indices,
+        comparisons=False,
+    )
+    unit_groups = {g.unit_id: g for g in neighbours.values()}
+    siblings = [u for u in siblings if u.id in unit_groups]
+    children = [u for u in children if u.id in unit_groups]
     breakdown_groups = results.load_groups(
         session,
         publication.id,
@@ -259,6 +329,7 @@ def unit_report(
         "path": _path(unit, survey_round, visible),
         "group": group,
         "hidden_text": rule_text(group.rule) if group.hidden else "",
+        "previous_text": previous_text(previous_context(session, survey_round, unit_id)),
         "rate": percent(group.response_rate * 100) if group.response_rate else "–",
         "indices": [] if group.hidden else _index_rows(group, names),
         "sections": []

@@ -118,26 +118,39 @@ def visible_unit_ids(session: Session, user: User) -> set[int] | None:
     return seen
 
 
+KEYS_PER_QUERY = 2000  # group keys per IN list
+
+
+def _chunks(keys: list[str] | None) -> list[list[str] | None]:
+    if keys is None:
+        return [None]
+    return [keys[i : i + KEYS_PER_QUERY] for i in range(0, len(keys), KEYS_PER_QUERY)]
+
+
 def _groups(
-    session: Session, publication_id: int, keys: list[str] | None
+    session: Session, publication_id: int, keys: list[str] | None, units_only: bool
 ) -> dict[str, GroupResult]:
-    query = select(PublishedGroup).where(PublishedGroup.publication_id == publication_id)
-    if keys is not None:
-        query = query.where(PublishedGroup.key.in_(keys))
-    return {
-        g.key: GroupResult(
-            key=g.key,
-            unit_id=g.unit_id,
-            filter_question=g.filter_question,
-            filter_value=g.filter_value,
-            hidden=g.hidden,
-            rule=g.rule,
-            respondents=g.respondents,
-            headcount=g.headcount,
-            response_rate=g.response_rate,
-        )
-        for g in session.scalars(query)
-    }
+    g = PublishedGroup
+    out: dict[str, GroupResult] = {}
+    for chunk in _chunks(keys):
+        query = select(
+            g.key,
+            g.unit_id,
+            g.filter_question,
+            g.filter_value,
+            g.hidden,
+            g.rule,
+            g.respondents,
+            g.headcount,
+            g.response_rate,
+        ).where(g.publication_id == publication_id)
+        if chunk is not None:
+            query = query.where(g.key.in_(chunk))
+        if units_only:
+            query = query.where(g.filter_question.is_(None))
+        for row in session.execute(query):
+            out[row[0]] = GroupResult(*row)
+    return out
 
 
 def load_groups(
@@ -146,24 +159,22 @@ def load_groups(
     keys: list[str] | None = None,
     measures: list[str] | None = None,
     comparisons: bool = True,
+    *,
+    units_only: bool = False,
+    kinds: list[str] | None = None,
 ) -> dict[str, GroupResult]:
-    """Groups with their figures, hidden measures and comparisons (all, or only ``keys``)."""
-    groups = _groups(session, publication_id, keys)
-    wanted = list(groups)
-    figures = select(PublishedFigure).where(
-        PublishedFigure.publication_id == publication_id,
-        PublishedFigure.group_key.in_(wanted),
-    )
-    hidden = select(SuppressedCell).where(
-        SuppressedCell.publication_id == publication_id,
-        SuppressedCell.group_key.in_(wanted),
-        SuppressedCell.measure != WHOLE_GROUP,
-    )
-    if measures is not None:
-        figures = figures.where(PublishedFigure.measure.in_(measures))
-        hidden = hidden.where(SuppressedCell.measure.in_(measures))
-    for f in session.scalars(figures):
-        groups[f.group_key].figures[f.measure] = Figure(
+    """Groups with their figures, hidden measures and comparisons (all, or only ``keys``;
+    only unit groups with ``units_only``; only some measures and comparison kinds).
+
+    Each table is read by its primary key (publication, group, ...), a few hundred groups
+    per query."""
+    groups = _groups(session, publication_id, keys, units_only)
+    # Every group of the publication: no need to list them. Otherwise the ones found.
+    wanted = None if keys is None and not units_only else list(groups)
+    f, h, c = PublishedFigure, SuppressedCell, PublishedComparison
+    for chunk in _chunks(wanted):
+        figures = select(
+            f.group_key,
             f.measure,
             f.kind,
             f.n,
@@ -173,33 +184,72 @@ def load_groups(
             f.pct_positive,
             f.pct_negative,
             f.distribution,
+        ).where(f.publication_id == publication_id)
+        hidden = select(h.group_key, h.measure, h.rule).where(
+            h.publication_id == publication_id, h.measure != WHOLE_GROUP
         )
-    for cell in session.scalars(hidden):
-        groups[cell.group_key].hidden_measures[cell.measure] = cell.rule
-    if comparisons:
-        query = select(PublishedComparison).where(
-            PublishedComparison.publication_id == publication_id,
-            PublishedComparison.group_key.in_(wanted),
-        )
+        if chunk is not None:
+            figures = figures.where(f.group_key.in_(chunk))
+            hidden = hidden.where(h.group_key.in_(chunk))
         if measures is not None:
-            query = query.where(PublishedComparison.measure.in_(measures))
-        for c in session.scalars(query):
-            groups[c.group_key].comparisons.setdefault(c.measure, {})[c.kind] = Comparison(
-                c.kind,
-                c.reference,
-                c.reference_value,
-                c.difference,
-                c.ci_low,
-                c.ci_high,
-                c.test,
-                c.p_value,
-                c.q_group,
-                c.effect,
-                c.effect_name,
-                c.significant,
-                c.note,
-            )
+            figures = figures.where(f.measure.in_(measures))
+            hidden = hidden.where(h.measure.in_(measures))
+        for key, measure, *values in session.execute(figures):
+            group = groups.get(key)
+            if group is not None:
+                group.figures[measure] = Figure(measure, *values)
+        for key, measure, rule in session.execute(hidden):
+            group = groups.get(key)
+            if group is not None:
+                group.hidden_measures[measure] = rule
+        if not comparisons:
+            continue
+        query = select(
+            c.group_key,
+            c.measure,
+            c.kind,
+            c.reference,
+            c.reference_value,
+            c.difference,
+            c.ci_low,
+            c.ci_high,
+            c.test,
+            c.p_value,
+            c.q_group,
+            c.effect,
+            c.effect_name,
+            c.significant,
+            c.note,
+        ).where(
+            # Pages compare means (the % positive comparisons are in the CSV export).
+            c.publication_id == publication_id,
+            c.metric == "mean",
+        )
+        if chunk is not None:
+            query = query.where(c.group_key.in_(chunk))
+        if measures is not None:
+            query = query.where(c.measure.in_(measures))
+        if kinds is not None:
+            query = query.where(c.kind.in_(kinds))
+        for key, measure, kind, *values in session.execute(query):
+            group = groups.get(key)
+            if group is not None:
+                group.comparisons.setdefault(measure, {})[kind] = Comparison(kind, *values)
     return groups
+
+
+def unit_keys(session: Session, publication_id: int, unit_ids: list[int]) -> list[str]:
+    """The groups of these units (without breakdowns) in the publication."""
+    keys: list[str] = []
+    for start in range(0, len(unit_ids), KEYS_PER_QUERY):
+        keys += session.scalars(
+            select(PublishedGroup.key).where(
+                PublishedGroup.publication_id == publication_id,
+                PublishedGroup.unit_id.in_(unit_ids[start : start + KEYS_PER_QUERY]),
+                PublishedGroup.filter_question.is_(None),
+            )
+        )
+    return keys
 
 
 def unit_group_key(session: Session, publication_id: int, unit_id: int) -> str:
