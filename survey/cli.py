@@ -13,8 +13,6 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from survey.db import db, today
 
-DEMO_LINK_UNITS = ("IFO-BU", "EKB-AKT", "SOB-FAM", "IFO-MOT", "STAB")
-
 
 def _create_app() -> Flask:
     from survey import create_app
@@ -81,7 +79,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         base_url = f"http://{host}:{port}"
     with db.transaction() as session:
         if demo.is_demo(session):
-            links = demo.fresh_links(session, secret, today(), DEMO_LINK_UNITS)
+            links = demo.fresh_links(session, secret, today(), demo.LINK_UNITS)
             users = demo.demo_users()
         else:
             result = demo.create_demo(session, secret, today(), _thresholds())

@@ -1,4 +1,5 @@
-"""Demo data: a socialförvaltning, staff users, two rounds with realistic synthetic answers.
+"""Demo data: a socialförvaltning, staff users, three rounds (two published, one open) with
+realistic synthetic answers and a reorganisation between the first two.
 
 Everything goes through the same services as real use (rounds, invitations, responses), so
 the demo exercises the real paths, including small units below the minimum group size.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from survey.models import Invitation, Questionnaire, SurveyRound, Unit, User
+from survey.models import Invitation, Questionnaire, SurveyRound, Unit, UnitLineage, User
 from survey.services import accounts, rounds
 from survey.services.publishing import publish_round
 from survey.services.questionnaires import build_questionnaire
@@ -31,15 +32,23 @@ UNITS: list[tuple[str, str, str | None, int]] = [
     ("IFO-BUF", "Barn och unga, uppföljning", "IFO", 9),
     ("IFO-VUX", "Vuxenenheten", "IFO", 11),
     ("IFO-MOT", "Mottagningsenheten", "IFO", 4),
+    ("IFO-VNR", "Våld i nära relationer", "IFO", 8),
     ("EKB", "Ekonomiskt bistånd", "SOC", 0),
     ("EKB-NY", "Nybesök", "EKB", 7),
     ("EKB-AKT", "Aktualiserade ärenden", "EKB", 13),
-    ("EKB-ARB", "Arbetsmarknadsinsatser", "EKB", 3),
+    ("EKB-HDL", "Handläggning ekonomiskt bistånd", "EKB", 20),
+    ("ARB", "Arbetsmarknadsenheten", "SOC", 3),
     ("SOB", "Stöd och behandling", "SOC", 0),
     ("SOB-FAM", "Familjebehandling", "SOB", 8),
     ("SOB-OV", "Öppenvård vuxna", "SOB", 6),
     ("STAB", "Förvaltningsstab", "SOC", 5),
 ]
+# The reorganisation after the first year: Nybesök and Aktualiserade ärenden were merged into
+# Handläggning ekonomiskt bistånd (its results page compares with the two together), and
+# Våld i nära relationer started (a new unit: nothing to compare with). Units not listed take
+# part every year.
+YEARS = {"EKB-NY": (0,), "EKB-AKT": (0,), "EKB-HDL": (1, 2), "IFO-VNR": (1, 2)}
+MERGED = (("EKB-NY", "EKB-HDL"), ("EKB-AKT", "EKB-HDL"))
 # How each unit's climate moves over three years (latent scale): Barn och unga, utredning
 # loses staff and gets worse; Ekonomiskt bistånd recovers after a reorganisation.
 CLIMATE = {
@@ -49,13 +58,17 @@ CLIMATE = {
     "IFO-MOT": (-0.2, -0.2, 0.0),
     "EKB-NY": (-0.6, -0.5, 0.2),
     "EKB-AKT": (-0.5, -0.4, 0.3),
-    "EKB-ARB": (0.3, 0.3, 0.2),
+    "EKB-HDL": (-0.5, -0.4, 0.3),
+    "IFO-VNR": (0.0, 0.1, 0.0),
+    "ARB": (0.3, 0.3, 0.2),
     "SOB-FAM": (0.4, 0.5, 0.5),
     "SOB-OV": (0.1, 0.1, -0.1),
     "STAB": (0.4, 0.4, 0.4),
     "IFO": (0.3, 0.3, 0.3),
 }
 RESPONSE_RATES = (0.86, 0.84, 0.7)
+# Units of several sizes, where the demo prints fresh links to the open round.
+LINK_UNITS = ("IFO-BU", "EKB-HDL", "SOB-FAM", "IFO-MOT", "STAB")
 
 USERS = [
     ("hr@demo.lyhord.se", "Hanna Rask (HR)", "hr", "lyhord-hr-demo", None),
@@ -177,7 +190,7 @@ def _fill_round(
     """Invite everyone, let a share answer; returns the tokens of those who did not."""
     unused: list[str] = []
     for code, _name, _parent, headcount in UNITS:
-        if headcount == 0:
+        if headcount == 0 or not _takes_part(code, year_index):
             continue
         unit = units[code]
         tokens = rounds.issue_invitations(
@@ -195,6 +208,10 @@ def _fill_round(
             else:
                 unused.append(token)
     return unused
+
+
+def _takes_part(code: str, year_index: int) -> bool:
+    return year_index in YEARS.get(code, (0, 1, 2))
 
 
 def _mark_used(session: Session, secret_key: str, token: str, day: dt.date) -> None:
@@ -231,7 +248,6 @@ def create_demo(
     )
     spec = build_spec(questionnaire)
     reverse = _reverse_keys(questionnaire)
-    headcounts = {units[code].id: h for code, _n, _p, h in UNITS if h > 0}
     made: list[SurveyRound] = []
     unused: list[str] = []
     periods = [
@@ -244,6 +260,21 @@ def create_demo(
     ]
     periods.append((today.year, today - dt.timedelta(days=12), today + dt.timedelta(days=18)))
     for year_index, (year, opens, closes) in enumerate(periods):
+        if year_index == 1:  # the reorganisation, in force from the second round
+            session.add_all(
+                UnitLineage(
+                    predecessor_id=units[before].id,
+                    successor_id=units[after].id,
+                    kind="merge",
+                    effective_on=opens,
+                )
+                for before, after in MERGED
+            )
+        headcounts = {
+            units[code].id: h
+            for code, _n, _p, h in UNITS
+            if h > 0 and _takes_part(code, year_index)
+        }
         survey_round = rounds.create_round(
             session,
             rounds.NewRound(
@@ -281,7 +312,7 @@ def create_demo(
             publish_round(session, survey_round.id, today, by="demo")
     # Five more links in the open round for the newcomer to try, in units of several sizes.
     extra: list[str] = []
-    for code in ("IFO-BU", "EKB-AKT", "SOB-FAM", "IFO-MOT", "STAB"):
+    for code in LINK_UNITS:
         extra += rounds.issue_invitations(session, made[-1], units[code], 1, secret_key, today)
     users: list[tuple[str, str, str]] = []
     for email, name, role, password, unit_code in USERS:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import SurveyRound, Unit, UnitLineage, User
+from survey.models.publication import Publication, PublishedComparison
 
 LINK = re.compile(r"http://\S+/s/[A-Za-z0-9_-]{20,}")
 
@@ -35,6 +36,31 @@ def test_demo_prints_logins_and_unused_links(runner: FlaskCliRunner, db_session:
     again = demo(runner)
     assert set(LINK.findall(again)).isdisjoint(LINK.findall(output))
     assert len(db_session.scalars(select(Unit)).all()) == len(units)
+
+
+def test_demo_shows_a_merger_and_a_new_unit(runner: FlaskCliRunner, db_session: Session) -> None:
+    demo(runner)
+    units = {u.code: u for u in db_session.scalars(select(Unit))}
+    merged = db_session.scalars(
+        select(UnitLineage).where(UnitLineage.successor_id == units["EKB-HDL"].id)
+    ).all()
+    assert {m.predecessor.code for m in merged} == {"EKB-NY", "EKB-AKT"}
+    assert {m.kind for m in merged} == {"merge"}
+    second = db_session.scalars(select(SurveyRound).order_by(SurveyRound.opens_on)).all()[1]
+    publication = db_session.scalars(
+        select(Publication).where(Publication.round_id == second.id, Publication.current)
+    ).one()
+    notes = {
+        (c.group_key, c.note)
+        for c in db_session.scalars(
+            select(PublishedComparison).where(
+                PublishedComparison.publication_id == publication.id,
+                PublishedComparison.kind == "previous",
+            )
+        )
+    }
+    assert (f"u:{units['EKB-HDL'].id}", "merge") in notes
+    assert not any(key == f"u:{units['IFO-VNR'].id}" for key, _note in notes)
 
 
 def test_demo_link_opens_the_survey(runner: FlaskCliRunner, app) -> None:

@@ -23,10 +23,9 @@ from sqlalchemy import Engine
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from survey import create_app
-from survey.cli import DEMO_LINK_UNITS
 from survey.config import load_settings
 from survey.db import db, make_engine, today
-from survey.demo import create_demo, fresh_links
+from survey.demo import LINK_UNITS, create_demo, fresh_links
 from survey.migrate import upgrade
 from survey.services.rounds import Thresholds
 from survey.services.specs import forget_cached_specs
@@ -65,7 +64,7 @@ class LiveServer:
         """The path of a respondent link nobody has opened yet (each test takes its own)."""
         if not self._tokens:
             with self.app.app_context(), db.transaction() as session:
-                self._tokens += fresh_links(session, SECRET, today(), DEMO_LINK_UNITS)
+                self._tokens += fresh_links(session, SECRET, today(), LINK_UNITS)
         return f"/s/{self._tokens.pop(0)}"
 
 
