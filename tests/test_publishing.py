@@ -16,6 +16,7 @@ from survey.models import SurveyRound, Unit, UnitLineage
 from survey.models.publication import (
     WHOLE_GROUP,
     PublishedComparison,
+    PublishedDriver,
     PublishedFigure,
     PublishedGroup,
     SuppressedCell,
@@ -269,3 +270,52 @@ def test_published_pattern_passes_the_exact_audit(make: Factory, db_session: Ses
     published = [k for k, g in shown.items() if not g.hidden]
     result = disclosure.exact_audit(structure, counts, published, publication.min_group_size)
     assert result.safe
+
+
+def _stored(session: Session, publication_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row a publication stored, without its id, in a stable order."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for model in (
+        PublishedGroup,
+        PublishedFigure,
+        SuppressedCell,
+        PublishedComparison,
+        PublishedDriver,
+    ):
+        table = model.__table__
+        columns = [c for c in table.columns if c.name != "publication_id"]
+        rows = session.execute(
+            select(*columns).where(table.c.publication_id == publication_id)
+        ).all()
+        out[table.name] = sorted(
+            (tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows),
+            key=repr,
+        )
+    return out
+
+
+def test_worker_processes_publish_exactly_what_one_process_does(
+    make: Factory, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large round's passes, scores and analyses run in forked workers: same rows."""
+    from survey import anonymity
+
+    sizes = {"A": 12, "B": 9, "C": 3, "D": 11}
+    first, units = publish(make, sizes)
+    first.round.opens_on = first.round.closes_on = TODAY.replace(year=TODAY.year - 1)
+    second = make.round({units[c]: n + 2 for c, n in sizes.items()})
+    for i, (code, n) in enumerate(sizes.items()):
+        fill(make, second, units[code], n, seed=20 + i)
+    rounds.close_round(db_session, second)
+    assert not anonymity.is_large(publishing.load_round(db_session, second.id))
+    alone = publishing.publish_round(db_session, second.id, TODAY)
+
+    monkeypatch.setattr(anonymity, "PARALLEL_MIN_RESPONDENTS", 1)
+    monkeypatch.setattr(anonymity, "_workers", lambda: 2)
+    assert anonymity.is_large(publishing.load_round(db_session, second.id))
+    forked = publishing.publish_round(db_session, second.id, TODAY)
+
+    serial, parallel = _stored(db_session, alone.id), _stored(db_session, forked.id)
+    assert serial["published_comparison"], "the rounds are compared"
+    assert serial == parallel
+    assert alone.audit["passes"] == forked.audit["passes"]
