@@ -61,6 +61,8 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; a survey can take long
+        # The signed cookie is written when the session changes, not on every request.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=512 * 1024,
         MAX_FORM_MEMORY_SIZE=512 * 1024,
         TESTING=settings.env == "test",
