@@ -209,3 +209,39 @@ def test_error_messages_follow_the_language_of_each_request(
     assert response.status_code == 422
     assert "Answer this question to continue." in response.text
     assert "Svara på frågan" not in response.text
+
+
+def test_shared_pages_differ_where_respondents_do(app, make: Factory, db_session: Session) -> None:
+    """Welcome and receipt pages are rendered once and reused: only for respondents of the
+    same round who are as far, in the same language."""
+    first_round, second_round = make.round(), make.round()
+    second_round.title = "Medarbetarenkät hösten"
+    db_session.flush()
+    started, fresh = make.links(first_round, count=2)
+    other = make.links(second_round)[0]
+
+    a = app.test_client()
+    start(a, started)
+    post_page(a, 1, {"t.meaning": "3"}, action="save")
+    assert "Fortsätt där du slutade" in a.get("/survey/").text
+    english = a.get("/survey/?lang=en").text
+    assert "Continue where you left off" in english
+    assert '<html lang="en">' in english
+
+    b = app.test_client()
+    welcome = start(b, fresh).text
+    assert "Fortsätt där du slutade" not in welcome
+    assert "Börja svara" in welcome
+    assert "Arbetsmiljöenkät test" in welcome
+    assert "Start the survey" in b.get("/survey/?lang=en").text
+    assert "Börja svara" in b.get("/survey/?lang=sv").text
+
+    c = app.test_client()
+    assert "Medarbetarenkät hösten" in start(c, other).text
+    post_page(c, 1, {"bg.gender": "1", "t.meaning": "4", "t.tempo": "2"})
+    post_page(c, 2, {"t.support": ["1"]})
+    review = c.get("/survey/review")
+    done = c.post("/survey/submit", data={"csrf_token": csrf_token(review.text)})
+    receipt = c.get(done.headers["Location"]).text
+    assert "Medarbetarenkät hösten" in receipt
+    assert "Arbetsmiljöenkät test" not in receipt

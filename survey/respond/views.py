@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -127,7 +128,9 @@ def enter_code() -> Any:
 @bp.get("/survey/")
 def welcome() -> str:
     state = _state(read_only=True)[1]
-    return render_template("respond/welcome.html", state=state)
+    # The same for every respondent of the round who is as far: no form, nothing personal.
+    started = (bool(state.draft.answers), state.draft.page)
+    return _render_shared(("welcome", state.round, *started), "respond/welcome.html", state=state)
 
 
 def _target(action: str, number: int, count: int) -> str:
@@ -154,6 +157,19 @@ def _remember(key: tuple[Any, ...], html: Markup) -> Markup:
     if len(_RENDERED) >= _RENDERED_LIMIT:
         _RENDERED.clear()
     _RENDERED[key] = html
+    return html
+
+
+def _render_shared(key: tuple[Any, ...], template: str, **context: Any) -> str:
+    """A whole page that is the same for every respondent with the same ``key`` (it holds no
+    form and nothing of the respondent), rendered once per process and language. Staff who
+    are signed in see their own menu, so their pages are always rendered."""
+    if current_user.is_authenticated:
+        return render_template(template, **context)
+    full = ("shared", template, str(get_locale()), request.script_root, *key)
+    html = _RENDERED.get(full)
+    if html is None:
+        html = _remember(full, Markup(render_template(template, **context)))  # noqa: S704
     return html
 
 
@@ -266,7 +282,9 @@ def _submit(respondent: Respondent, state: State) -> Any:
 
 @bp.get("/survey/thanks")
 def thanks() -> str:
-    return render_template("respond/thanks.html", receipt=session.get("receipt"))
+    receipt = session.get("receipt")
+    key = ("thanks", *(receipt or {}).items()) if isinstance(receipt, dict) else ("thanks",)
+    return _render_shared(key, "respond/thanks.html", receipt=receipt)
 
 
 @bp.get("/")
