@@ -11,9 +11,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
@@ -89,7 +90,10 @@ def register_extensions(app: Flask, engine: Engine | None) -> None:
     db.init_app(app, engine)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # No Flask-Login context processor: it loads the user for every page, and its session
+    # protection then rewrites a respondent's session cookie on every request
+    # (register_template_helpers passes ``current_user`` only to signed-in sessions).
+    login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
@@ -142,6 +146,8 @@ def register_template_helpers(app: Flask) -> None:
     def inject() -> dict[str, Any]:
         lang = str(get_locale() or app.config["DEFAULT_LOCALE"])
         return {
+            # Staff only: a respondent's session never holds a user, and never loads one.
+            "current_user": current_user if "_user_id" in session else None,
             "lang": lang,
             "languages": LANGUAGES,
             "t": lambda texts: pick(texts, lang),

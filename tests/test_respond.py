@@ -245,3 +245,12 @@ def test_shared_pages_differ_where_respondents_do(app, make: Factory, db_session
     receipt = c.get(done.headers["Location"]).text
     assert "Medarbetarenkät hösten" in receipt
     assert "Arbetsmiljöenkät test" not in receipt
+
+
+def test_reading_a_page_leaves_the_session_cookie_alone(client: FlaskClient, make: Factory) -> None:
+    """No staff machinery runs for a respondent: the session is written when it changes."""
+    start(client, make.links(make.round())[0])
+    welcome = client.get("/survey/")
+    assert welcome.status_code == 200
+    assert welcome.headers.getlist("Set-Cookie") == []
+    assert "Inloggning för personal" in welcome.text

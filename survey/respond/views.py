@@ -7,7 +7,6 @@ from typing import Any
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -164,7 +163,7 @@ def _render_shared(key: tuple[Any, ...], template: str, **context: Any) -> str:
     """A whole page that is the same for every respondent with the same ``key`` (it holds no
     form and nothing of the respondent), rendered once per process and language. Staff who
     are signed in see their own menu, so their pages are always rendered."""
-    if current_user.is_authenticated:
+    if "_user_id" in session:
         return render_template(template, **context)
     full = ("shared", template, str(get_locale()), request.script_root, *key)
     html = _RENDERED.get(full)
