@@ -42,7 +42,11 @@ from survey.models.publication import (
 from survey.services import publishing
 
 PHASES: dict[str, list[tuple[Any, str]]] = {
-    "load": [(publishing, "load_round"), (publishing, "previous_rounds"), (publishing, "_lineage")],
+    "load": [
+        (publishing, "load_round"),
+        (publishing, "previous_rounds"),
+        (publishing, "lineage_edges"),
+    ],
     "suppression": [(anonymity, "_patterns"), (anonymity, "suppression_patterns")],
     "figures": [
         (figures, "index_scores"),

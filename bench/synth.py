@@ -41,6 +41,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from survey.db import make_engine
+from survey.demo import COMMENTS
 from survey.migrate import upgrade
 from survey.models import Questionnaire, SurveyRound, Unit, UnitLineage
 from survey.services import accounts, rounds
@@ -68,14 +69,6 @@ FORVALTNINGAR = (
     "Stadsbyggnadsförvaltningen",
 )
 
-COMMENTS = (
-    "Bra sammanhållning i gruppen, vi hjälper varandra när det är tungt.",
-    "För många ärenden per handläggare, det går ut över kvaliteten.",
-    "Handledningen är värdefull, önskar att den var oftare.",
-    "Dokumentationssystemet tar för mycket tid.",
-    "Tydligare prioriteringar från ledningen skulle hjälpa.",
-    "Jag uppskattar att chefen finns tillgänglig.",
-)
 
 
 # --- the questionnaire -------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from survey.models import InvitationContact, SurveyRound
 from tests.factories import TODAY, Factory, respond
@@ -86,22 +88,25 @@ def test_thresholds_are_locked_once_open(make: Factory, db_session: Session) -> 
         rounds.change_thresholds(db_session, opened, rounds.Thresholds(3, 10, 10), "hr", TODAY, "x")
 
 
-def test_paper_codes_work_as_links(client: FlaskClient, make: Factory) -> None:
+def issue_codes(client: FlaskClient, make: Factory, count: str) -> TestResponse:
+    """HR asks for ``count`` paper codes for the first unit of a new round."""
     survey_round = make.round()
     login(client, make, "hr")
     page = client.get(f"/admin/rounds/{survey_round.id}")
-    response = client.post(
+    return client.post(
         f"/admin/rounds/{survey_round.id}/invitations",
         data={
             "csrf_token": csrf_token(page.text),
             "unit": survey_round.units[0].unit_id,
-            "count": "3",
+            "count": count,
             "kind": "code",
         },
     )
-    assert response.status_code == 200
-    import re
 
+
+def test_paper_codes_work_as_links(client: FlaskClient, make: Factory) -> None:
+    response = issue_codes(client, make, "3")
+    assert response.status_code == 200
     codes = re.findall(r'<span class="code">([A-Z0-9]{12})</span>', response.text)
     assert len(codes) == 3
     respondent = client.application.test_client()
@@ -113,18 +118,7 @@ def test_paper_codes_work_as_links(client: FlaskClient, make: Factory) -> None:
 
 
 def test_bad_count_is_shown_next_to_the_field(client: FlaskClient, make: Factory) -> None:
-    survey_round = make.round()
-    login(client, make, "hr")
-    page = client.get(f"/admin/rounds/{survey_round.id}")
-    response = client.post(
-        f"/admin/rounds/{survey_round.id}/invitations",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "unit": survey_round.units[0].unit_id,
-            "count": "-4",
-            "kind": "code",
-        },
-    )
+    response = issue_codes(client, make, "-4")
     assert response.status_code == 422
     assert 'id="count-error"' in response.text
     assert "Ange ett tal mellan 1 och 500" in response.text

@@ -179,6 +179,6 @@ def test_unit_page_says_what_the_previous_round_comparison_is_with(
     assert "Jämförs med Enhet OLD i 2025 (enheten har bytt namn)" in page(second, renamed)
     assert "Jämförs med samma enhet i 2025" in page(second, other)
     assert "Enheten är ny: den har ingen föregångare i 2025" in page(second, fresh)
-    assert "I 2025 hade Enhet S1 för få svar för att siffror skulle visas" in page(
+    assert "I 2025 visades inga siffror för Enhet S1 (för att skydda små grupper)" in page(
         second, after_small
     )

@@ -51,8 +51,8 @@ def previous_text(context: PreviousContext) -> str:
         )
     if context.status == "hidden":
         return _(
-            "In %(period)s, %(names)s had too few answers for figures to be shown, so there is "
-            "no comparison with the previous round.",
+            "In %(period)s, no figures were shown for %(names)s (to protect small groups), so "
+            "there is no comparison with the previous round.",
             period=period,
             names=names,
         )

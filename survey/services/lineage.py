@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 import analysis
@@ -23,17 +23,31 @@ class PreviousContext:
     predecessors: tuple[str, ...]
 
 
-def previous_context(session: Session, survey_round: SurveyRound, unit_id: int) -> PreviousContext:
-    row = session.execute(
-        select(SurveyRound.period_label, Publication.id)
+def earlier_publications(survey_round: SurveyRound) -> Select[SurveyRound, Publication]:
+    """The current publications of the rounds that closed before ``survey_round`` opened:
+    what its comparisons with earlier rounds, and its pages' words about them, refer to."""
+    return (
+        select(SurveyRound, Publication)
         .join(Publication, Publication.round_id == SurveyRound.id)
         .where(Publication.current, SurveyRound.closes_on < survey_round.opens_on)
-        .order_by(SurveyRound.closes_on.desc())
-        .limit(1)
+    )
+
+
+def lineage_edges(session: Session) -> pd.DataFrame:
+    """Every recorded reorganisation: ``predecessor, successor, kind``."""
+    rows = session.execute(
+        select(UnitLineage.predecessor_id, UnitLineage.successor_id, UnitLineage.kind)
+    ).all()
+    return pd.DataFrame(rows, columns=["predecessor", "successor", "kind"])
+
+
+def previous_context(session: Session, survey_round: SurveyRound, unit_id: int) -> PreviousContext:
+    row = session.execute(
+        earlier_publications(survey_round).order_by(SurveyRound.closes_on.desc()).limit(1)
     ).first()
     if row is None:
         return PreviousContext("first", None, ())
-    period, publication_id = row
+    period, publication_id = row[0].period_label, row[1].id
     hidden: dict[int, bool] = {}
     for unit, is_hidden in session.execute(
         select(PublishedGroup.unit_id, PublishedGroup.hidden).where(
@@ -42,13 +56,7 @@ def previous_context(session: Session, survey_round: SurveyRound, unit_id: int) 
         )
     ):
         hidden[unit] = is_hidden
-    edges = pd.DataFrame(
-        session.execute(
-            select(UnitLineage.predecessor_id, UnitLineage.successor_id, UnitLineage.kind)
-        ).all(),
-        columns=["predecessor", "successor", "kind"],
-    )
-    resolved = analysis.resolve_lineage(edges, set(hidden), [unit_id]).iloc[0]
+    resolved = analysis.resolve_lineage(lineage_edges(session), set(hidden), [unit_id]).iloc[0]
     predecessors = tuple(int(u) for u in resolved["predecessors"])
     names = tuple(
         session.scalars(select(Unit.name).where(Unit.id.in_(predecessors)).order_by(Unit.name))

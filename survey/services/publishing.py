@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from survey import anonymity
 from survey.comparisons import Previous
 from survey.db import Base
-from survey.models import SurveyRound, UnitLineage
+from survey.models import SurveyRound
 from survey.models.publication import (
     Publication,
     PublishedComparison,
@@ -29,6 +29,7 @@ from survey.models.publication import (
 )
 from survey.services.aggregates import load_round
 from survey.services.errors import Conflict
+from survey.services.lineage import earlier_publications, lineage_edges
 
 CHUNK = 5000
 KEYS_PER_QUERY = 5000  # group keys per IN list
@@ -36,21 +37,11 @@ SQLITE_CACHE_KIB = 131072
 COPY_ROWS = 50_000  # rows per COPY write
 
 
-def _lineage(session: Session) -> pd.DataFrame:
-    rows = session.execute(
-        select(UnitLineage.predecessor_id, UnitLineage.successor_id, UnitLineage.kind)
-    ).all()
-    return pd.DataFrame(rows, columns=["predecessor", "successor", "kind"])
-
-
 def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previous]:
     """Earlier published rounds (oldest first) with their shown unit figures (distributions
     only for the latest, the one the round is compared with item by item)."""
     earlier = session.execute(
-        select(SurveyRound, Publication)
-        .join(Publication, Publication.round_id == SurveyRound.id)
-        .where(Publication.current, SurveyRound.closes_on < survey_round.opens_on)
-        .order_by(SurveyRound.closes_on)
+        earlier_publications(survey_round).order_by(SurveyRound.closes_on)
     ).all()
     result = []
     columns = ["unit", "measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
@@ -377,7 +368,7 @@ def publish_round(
         raise Conflict("round_not_closed")
     data = load_round(session, round_id)
     gated = anonymity.gate_round(
-        data, lambda: previous_rounds(session, survey_round), _lineage(session)
+        data, lambda: previous_rounds(session, survey_round), lineage_edges(session)
     )
     with _sqlite_cache(session):
         publication = _store(session, survey_round, gated, today, by)
