@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis import rollup
 from survey import anonymity
 from survey.models import Response, SurveyRound
 from survey.services.aggregates import round_units
@@ -44,8 +45,6 @@ def progress(session: Session, survey_round: SurveyRound, today: dt.date) -> lis
     respondent_units = pd.Series(session.scalars(query).all(), dtype="int64")
     gated = anonymity.gate_counts(units, respondent_units, survey_round.min_group_size)
     shown = gated.set_index("unit")
-    from analysis import rollup
-
     heads = rollup(
         units.loc[:, ["unit", "headcount"]], units.loc[:, ["unit", "parent"]], columns="headcount"
     ).set_index("unit")["headcount"]
