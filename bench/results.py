@@ -212,9 +212,7 @@ def pages(url: str, info: synth.Generated, count: int) -> dict[str, Any]:
 PUBLICATION_TABLES = (
     "publication",
     "published_group",
-    "published_figure",
     "suppressed_cell",
-    "published_comparison",
     "published_driver",
 )
 

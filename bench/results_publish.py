@@ -10,6 +10,7 @@ suppression  the group-level pass and one pass per question and index (with thei
 figures      raw frames, item and index figures, keeping the shown cells
 comparisons  parent, rest, previous round and trends, with FDR
 drivers      driver analysis
+encode       the groups' figures and comparisons as JSON documents
 gate other   the rest of the gate (groups table, suppression log, ...)
 store        writing the publication rows, and the commit
 """
@@ -32,13 +33,7 @@ from sqlalchemy.orm import Session
 
 from survey import anonymity, figures
 from survey.db import make_engine
-from survey.models.publication import (
-    PublishedComparison,
-    PublishedDriver,
-    PublishedFigure,
-    PublishedGroup,
-    SuppressedCell,
-)
+from survey.models.publication import PublishedDriver, PublishedGroup, SuppressedCell
 from survey.services import publishing
 
 PHASES: dict[str, list[tuple[Any, str]]] = {
@@ -59,6 +54,7 @@ PHASES: dict[str, list[tuple[Any, str]]] = {
     # while the figures are stored, and this is only the time spent waiting for them.
     "comparisons": [(anonymity, "_comparisons"), (anonymity.Gated, "resolve")],
     "drivers": [(anonymity, "_drivers")],
+    "encode": [(publishing, "figure_documents"), (publishing, "comparison_documents")],
     "store": [(publishing._Writer, "write")],  # for the timeline
 }
 INNER = ("suppression", "figures", "comparisons", "drivers")
@@ -136,17 +132,18 @@ def run(url: str, round_id: int, day: dt.date) -> dict[str, Any]:
             model.__tablename__: session.scalar(
                 select(func.count()).select_from(model).where(model.publication_id == pid)
             )
-            for model in (
-                PublishedGroup,
-                PublishedFigure,
-                SuppressedCell,
-                PublishedComparison,
-                PublishedDriver,
-            )
+            for model in (PublishedGroup, SuppressedCell, PublishedDriver)
         }
+        # Figures and comparisons are stored per group: counted here, after the clock.
+        for name, column in (
+            ("figures", PublishedGroup.figures),
+            ("comparisons", PublishedGroup.comparisons),
+        ):
+            documents = session.scalars(select(column).where(PublishedGroup.publication_id == pid))
+            rows[name] = sum(len(d["measure"]) for d in documents if d)
         audit = publication.audit
     engine.dispose()
-    names = ["load", *INNER, "gate other", "store"]
+    names = ["load", *INNER, "gate other", "encode", "store"]
     phases.wall["gate other"] = phases.wall.pop("gate", 0.0)
     phases.cpu["gate other"] = phases.cpu.pop("gate", 0.0)
     return {

@@ -824,6 +824,7 @@ def sqlite_database(work_dir: Path, log: Any = print) -> tuple[Generated, Path, 
     meta = work_dir / f"results-v{VERSION}.json"
     info = Generated.load(meta)
     if info is not None and pristine.exists():
+        _migrate(f"sqlite:///{pristine}")  # the data stays; the publication tables may change
         return info, pristine, True
     for old in work_dir.glob("results-v*.sqlite3*"):
         old.unlink()
@@ -855,11 +856,20 @@ def postgresql_database(url: str, work_dir: Path, log: Any = print) -> tuple[Gen
     meta = work_dir / f"results-v{VERSION}-pg.json"
     info = Generated.load(meta)
     if info is not None and _pg_matches(url, info):
+        _migrate(url)
         _pg_unpublish(url, info)
         return info, True
     info = generate(url, log)
     info.save(meta)
     return info, False
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def _pg_matches(url: str, info: Generated) -> bool:
@@ -889,8 +899,6 @@ def _pg_unpublish(url: str, info: Generated) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in (
             "published_group",
-            "published_figure",
-            "published_comparison",
             "suppressed_cell",
             "published_driver",
             "publication",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -174,3 +175,21 @@ def respond(
     stored = {k: ([v] if isinstance(v, int) else v) for k, v in answers.items()}
     store_response(session, spec, survey_round.id, unit.id, Draft(stored), day or TODAY)
     session.flush()
+
+
+def stored_rows(session: Session, publication_id: int, what: str) -> list[SimpleNamespace]:
+    """A publication's stored ``figures`` or ``comparisons``, one object per row with its
+    ``group_key`` (they are stored per group, column by column)."""
+    from sqlalchemy import select
+
+    from survey.models.publication import PublishedGroup, records
+
+    column = getattr(PublishedGroup, what)
+    rows = session.execute(
+        select(PublishedGroup.key, column).where(PublishedGroup.publication_id == publication_id)
+    )
+    return [
+        SimpleNamespace(group_key=key, **record)
+        for key, document in rows
+        for record in records(document)
+    ]

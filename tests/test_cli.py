@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import SurveyRound, Unit, UnitLineage, User
-from survey.models.publication import Publication, PublishedComparison
+from survey.models.publication import Publication
+from tests.factories import stored_rows
 
 LINK = re.compile(r"http://\S+/s/[A-Za-z0-9_-]{20,}")
 
@@ -52,12 +53,8 @@ def test_demo_shows_a_merger_and_a_new_unit(runner: FlaskCliRunner, db_session: 
     ).one()
     notes = {
         (c.group_key, c.note)
-        for c in db_session.scalars(
-            select(PublishedComparison).where(
-                PublishedComparison.publication_id == publication.id,
-                PublishedComparison.kind == "previous",
-            )
-        )
+        for c in stored_rows(db_session, publication.id, "comparisons")
+        if c.kind == "previous"
     }
     assert (f"u:{units['EKB-HDL'].id}", "merge") in notes
     assert not any(key == f"u:{units['IFO-VNR'].id}" for key, _note in notes)

@@ -1,16 +1,27 @@
-"""The Alembic history has one head, and migrating up builds exactly the models' schema."""
+"""The Alembic history has one head, migrating up builds exactly the models' schema, and
+migrations that move data keep it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.orm import Session
 
 import survey.models  # noqa: F401
-from survey.db import Base
-from survey.migrate import alembic_config
+from survey.db import Base, make_engine
+from survey.migrate import alembic_config, upgrade
+from survey.services import publishing, rounds
+from tests.conftest import TEST_SECRET
+from tests.factories import TODAY, Factory, stored_rows
+from tests.test_publishing import fill, publish
 
 
 def test_one_head() -> None:
@@ -35,3 +46,71 @@ def test_response_tables_have_no_rowid_on_sqlite(engine: Engine) -> None:
                 "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
             ).scalar_one()
             assert "WITHOUT ROWID" in sql
+
+
+@pytest.fixture
+def scratch_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind, for migrating down and up."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"{url.database}_migrations"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _published(session: Session, publication_id: int) -> dict[str, list[Any]]:
+    return {
+        what: sorted((vars(r) for r in stored_rows(session, publication_id, what)), key=repr)
+        for what in ("figures", "comparisons")
+    }
+
+
+def test_publications_survive_migrating_down_and_up(scratch_url: str) -> None:
+    """0003 moved figures and comparisons from rows into documents per group: both ways
+    convert what is stored."""
+    engine = make_engine(scratch_url)
+    try:
+        upgrade(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            make = Factory(session, TEST_SECRET)
+            sizes = {"A": 8, "B": 7, "C": 3}
+            first, units = publish(make, sizes)
+            first.round.opens_on = first.round.closes_on = TODAY.replace(year=TODAY.year - 1)
+            survey_round = make.round({units[c]: n + 2 for c, n in sizes.items()})
+            for i, (code, n) in enumerate(sizes.items()):
+                fill(make, survey_round, units[code], n, seed=20 + i)
+            rounds.close_round(session, survey_round)
+            second = publishing.publish_round(session, survey_round.id, TODAY)
+            session.commit()
+            before = _published(session, second.id)
+        assert before["figures"]
+        assert before["comparisons"]
+
+        command.downgrade(alembic_config(engine), "0002")
+        with engine.connect() as conn:
+            rows = {
+                table: conn.exec_driver_sql(
+                    f"SELECT count(*) FROM {table} WHERE publication_id = {second.id}"
+                ).scalar()
+                for table in ("published_figure", "published_comparison")
+            }
+        assert rows == {
+            "published_figure": len(before["figures"]),
+            "published_comparison": len(before["comparisons"]),
+        }
+
+        upgrade(engine)
+        with Session(engine) as session:
+            assert _published(session, second.id) == before
+    finally:
+        engine.dispose()

@@ -15,14 +15,12 @@ from analysis import disclosure
 from survey.models import SurveyRound, Unit, UnitLineage
 from survey.models.publication import (
     WHOLE_GROUP,
-    PublishedComparison,
     PublishedDriver,
-    PublishedFigure,
     PublishedGroup,
     SuppressedCell,
 )
 from survey.services import publishing, rounds
-from tests.factories import TODAY, Factory, respond
+from tests.factories import TODAY, Factory, respond, stored_rows
 
 
 def tree(make: Factory, sizes: dict[str, int]) -> dict[str, Unit]:
@@ -86,9 +84,7 @@ def test_unit_below_k_is_hidden_and_a_second_cell_protects_it(
 def test_no_figure_of_a_hidden_group_is_stored(make: Factory, db_session: Session) -> None:
     publication, _units = publish(make, {"A": 8, "B": 7, "C": 3})
     shown = groups(db_session, publication.id)
-    figures = db_session.scalars(
-        select(PublishedFigure).where(PublishedFigure.publication_id == publication.id)
-    ).all()
+    figures = stored_rows(db_session, publication.id, "figures")
     assert figures
     for figure in figures:
         group = shown[figure.group_key]
@@ -130,12 +126,7 @@ def test_question_answered_by_fewer_than_k_is_hidden_in_a_shown_group(
     rounds.close_round(db_session, survey_round)
     publication = publishing.publish_round(db_session, survey_round.id, TODAY)
     a = f"u:{units['A'].id}"
-    figures = {
-        (f.group_key, f.measure)
-        for f in db_session.scalars(
-            select(PublishedFigure).where(PublishedFigure.publication_id == publication.id)
-        )
-    }
+    figures = {(f.group_key, f.measure) for f in stored_rows(db_session, publication.id, "figures")}
     assert (a, "t.meaning") in figures
     assert (a, "t.tempo") not in figures
     hidden = db_session.scalars(
@@ -171,12 +162,8 @@ def test_hme_follows_koladas_item_mean(make: Factory, db_session: Session) -> No
     publication = publishing.publish_round(db_session, survey_round.id, TODAY)
     figures = {
         f.measure: f
-        for f in db_session.scalars(
-            select(PublishedFigure).where(
-                PublishedFigure.publication_id == publication.id,
-                PublishedFigure.group_key == f"u:{unit.id}",
-            )
-        )
+        for f in stored_rows(db_session, publication.id, "figures")
+        if f.group_key == f"u:{unit.id}"
     }
     # Item means on 0–100: column means of (x-1)*25.
     item_means = [sum((row[j] - 1) * 25 for row in answers) / 5 for j in range(9)]
@@ -213,12 +200,9 @@ def test_previous_round_comparison_follows_lineage(make: Factory, db_session: Se
         fill(make, second, unit, 10, seed=seed)
     rounds.close_round(db_session, second)
     publication = publishing.publish_round(db_session, second.id, TODAY)
-    rows = db_session.scalars(
-        select(PublishedComparison).where(
-            PublishedComparison.publication_id == publication.id,
-            PublishedComparison.kind == "previous",
-        )
-    ).all()
+    rows = [
+        c for c in stored_rows(db_session, publication.id, "comparisons") if c.kind == "previous"
+    ]
     by_group = {(r.group_key, r.measure, r.metric): r for r in rows}
     assert (f"u:{renamed.id}", "t.meaning", "mean") in by_group
     assert by_group[(f"u:{renamed.id}", "t.meaning", "mean")].note == "rename"
@@ -229,15 +213,8 @@ def test_previous_round_comparison_follows_lineage(make: Factory, db_session: Se
 def test_comparisons_only_between_shown_cells(make: Factory, db_session: Session) -> None:
     publication, _units = publish(make, {"A": 8, "B": 7, "C": 3, "D": 11})
     shown = groups(db_session, publication.id)
-    cells = {
-        (f.group_key, f.measure)
-        for f in db_session.scalars(
-            select(PublishedFigure).where(PublishedFigure.publication_id == publication.id)
-        )
-    }
-    comparisons = db_session.scalars(
-        select(PublishedComparison).where(PublishedComparison.publication_id == publication.id)
-    ).all()
+    cells = {(f.group_key, f.measure) for f in stored_rows(db_session, publication.id, "figures")}
+    comparisons = stored_rows(db_session, publication.id, "comparisons")
     assert comparisons
     for c in comparisons:
         assert (c.group_key, c.measure) in cells
@@ -275,20 +252,22 @@ def test_published_pattern_passes_the_exact_audit(make: Factory, db_session: Ses
 def _stored(session: Session, publication_id: int) -> dict[str, list[tuple[Any, ...]]]:
     """Every row a publication stored, without its id, in a stable order."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    for model in (
-        PublishedGroup,
-        PublishedFigure,
-        SuppressedCell,
-        PublishedComparison,
-        PublishedDriver,
-    ):
+
+    def rounded(row: Any) -> tuple[Any, ...]:
+        return tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+
+    for model in (PublishedGroup, SuppressedCell, PublishedDriver):
         table = model.__table__
-        columns = [c for c in table.columns if c.name != "publication_id"]
+        columns = [
+            c for c in table.columns if c.name not in ("publication_id", "figures", "comparisons")
+        ]
         rows = session.execute(
             select(*columns).where(table.c.publication_id == publication_id)
         ).all()
-        out[table.name] = sorted(
-            (tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows),
+        out[table.name] = sorted((rounded(row) for row in rows), key=repr)
+    for what in ("figures", "comparisons"):
+        out[what] = sorted(
+            (rounded(vars(r).values()) for r in stored_rows(session, publication_id, what)),
             key=repr,
         )
     return out
@@ -316,6 +295,6 @@ def test_worker_processes_publish_exactly_what_one_process_does(
     forked = publishing.publish_round(db_session, second.id, TODAY)
 
     serial, parallel = _stored(db_session, alone.id), _stored(db_session, forked.id)
-    assert serial["published_comparison"], "the rounds are compared"
+    assert serial["comparisons"], "the rounds are compared"
     assert serial == parallel
     assert alone.audit["passes"] == forked.audit["passes"]

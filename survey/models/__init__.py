@@ -3,9 +3,7 @@
 from survey.models.org import Unit, UnitLineage
 from survey.models.publication import (
     Publication,
-    PublishedComparison,
     PublishedDriver,
-    PublishedFigure,
     PublishedGroup,
     SuppressedCell,
 )
@@ -30,9 +28,7 @@ __all__ = [
     "Invitation",
     "InvitationContact",
     "Publication",
-    "PublishedComparison",
     "PublishedDriver",
-    "PublishedFigure",
     "PublishedGroup",
     "Question",
     "Questionnaire",

@@ -3,6 +3,10 @@
 Publishing a round computes every figure once, through :mod:`survey.anonymity`, and stores
 only what passed. Pages, exports and (later) the API read these tables; nothing that shows
 results reads responses. Hidden cells are kept with the rule that hid them and no figures.
+
+A group's figures and comparisons are stored with the group, column by column, as one JSON
+document each: a round has some 17,000 groups but a million figures and comparisons, and pages
+read a group's figures together. Writing them as rows took most of the time of publishing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,53 @@ from survey.models.round import SurveyRound
 from survey.models.types import intpk
 
 WHOLE_GROUP = "*"  # SuppressedCell.measure when every figure of a group is hidden
+
+# The statistics of one question or index in one shown group. ``mean`` follows the index's
+# rule (Kolada's item mean for HME); ``score_mean`` is the respondents' mean score (indices
+# only; equal when nobody skipped an item). Distributions: counts per scale point (items).
+FIGURE_FIELDS = (
+    "measure",
+    "kind",  # item | index
+    "n",
+    "mean",
+    "sd",
+    "score_mean",
+    "median",
+    "pct_positive",
+    "pct_negative",
+    "distribution",
+)
+# A shown group's figure against a reference (previous round, parent, rest, trend...).
+# metric: mean (Welch for indices, Mann–Whitney for items) or pct_positive (two proportions);
+# q_group and q_overview: Benjamini–Hochberg within what is shown together (one group's
+# table, one overview column).
+COMPARISON_FIELDS = (
+    "measure",
+    "metric",
+    "kind",
+    "reference",
+    "reference_value",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "test",
+    "statistic",
+    "p_value",
+    "q_group",
+    "q_overview",
+    "effect",
+    "effect_name",
+    "significant",
+    "note",
+)
+
+
+def records(columns: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """A stored column-by-column document as one dict per row."""
+    if not columns:
+        return []
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 class Publication(Base):
@@ -59,29 +110,16 @@ class PublishedGroup(Base):
     respondents: Mapped[int | None] = mapped_column(Integer)
     headcount: Mapped[int | None] = mapped_column(Integer)
     response_rate: Mapped[float | None] = mapped_column(Float)
+    # A shown group's figures and comparisons, column by column (see FIGURE_FIELDS and
+    # COMPARISON_FIELDS; ``records`` gives them row by row). None when the group is hidden.
+    figures: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    comparisons: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
 
+    def figure_records(self) -> list[dict[str, Any]]:
+        return records(self.figures)
 
-class PublishedFigure(Base):
-    """The statistics of one question or index in one shown group."""
-
-    __tablename__ = "published_figure"
-
-    publication_id: Mapped[int] = mapped_column(
-        ForeignKey("publication.id", ondelete="CASCADE"), primary_key=True
-    )
-    group_key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # item | index
-    n: Mapped[int] = mapped_column(Integer)
-    mean: Mapped[float | None] = mapped_column(Float)
-    sd: Mapped[float | None] = mapped_column(Float)
-    # Indices: the respondents' mean score, which tests use; ``mean`` follows the index's
-    # rule (Kolada's item mean for HME). Equal when nobody skipped an item.
-    score_mean: Mapped[float | None] = mapped_column(Float)
-    median: Mapped[float | None] = mapped_column(Float)
-    pct_positive: Mapped[float | None] = mapped_column(Float)
-    pct_negative: Mapped[float | None] = mapped_column(Float)
-    distribution: Mapped[list[int] | None] = mapped_column(JSON)
+    def comparison_records(self) -> list[dict[str, Any]]:
+        return records(self.comparisons)
 
 
 class SuppressedCell(Base):
@@ -95,36 +133,6 @@ class SuppressedCell(Base):
     group_key: Mapped[str] = mapped_column(String(160), primary_key=True)
     measure: Mapped[str] = mapped_column(String(64), primary_key=True)
     rule: Mapped[str] = mapped_column(String(32))
-
-
-class PublishedComparison(Base):
-    """A shown group's figure against a reference: previous round, parent, rest, trend."""
-
-    __tablename__ = "published_comparison"
-
-    publication_id: Mapped[int] = mapped_column(
-        ForeignKey("publication.id", ondelete="CASCADE"), primary_key=True
-    )
-    group_key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # mean (Welch for indices, Mann–Whitney for items) or pct_positive (two proportions)
-    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    reference: Mapped[str] = mapped_column(String(160))
-    reference_value: Mapped[float | None] = mapped_column(Float)
-    difference: Mapped[float | None] = mapped_column(Float)
-    ci_low: Mapped[float | None] = mapped_column(Float)
-    ci_high: Mapped[float | None] = mapped_column(Float)
-    test: Mapped[str] = mapped_column(String(80))
-    statistic: Mapped[float | None] = mapped_column(Float)
-    p_value: Mapped[float | None] = mapped_column(Float)
-    # Benjamini–Hochberg within what is shown together: one group's table, one overview column.
-    q_group: Mapped[float | None] = mapped_column(Float)
-    q_overview: Mapped[float | None] = mapped_column(Float)
-    effect: Mapped[float | None] = mapped_column(Float)
-    effect_name: Mapped[str | None] = mapped_column(String(40))
-    significant: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str | None] = mapped_column(String(64))
 
 
 class PublishedDriver(Base):

@@ -18,8 +18,6 @@ from survey.models import SurveyRound, Unit
 from survey.models.publication import (
     WHOLE_GROUP,
     Publication,
-    PublishedComparison,
-    PublishedFigure,
     PublishedGroup,
     SuppressedCell,
 )
@@ -53,6 +51,20 @@ COLUMNS = [
     "significant",
     "rule",
 ]
+# Stored fields exported under their own name.
+FIGURE_EXPORT = ("measure", "n", "mean", "sd", "median", "pct_positive", "pct_negative")
+COMPARISON_EXPORT = (
+    "measure",
+    "metric",
+    "reference",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "test",
+    "p_value",
+    "effect",
+    "effect_name",
+)
 KOLADA = {
     None: {
         "hme": "U00200",
@@ -103,7 +115,9 @@ def _round_rows(session: Session, survey_round: SurveyRound) -> list[dict[str, A
     groups = {
         g.key: g
         for g in session.scalars(
-            select(PublishedGroup).where(PublishedGroup.publication_id == publication.id)
+            select(PublishedGroup)
+            .where(PublishedGroup.publication_id == publication.id)
+            .order_by(PublishedGroup.key)
         )
     }
 
@@ -123,44 +137,29 @@ def _round_rows(session: Session, survey_round: SurveyRound) -> list[dict[str, A
             rows.append(
                 {"record": "group", **where(g.key), "measure": "respondents", "n": g.respondents}
             )
-    for f in session.scalars(
-        select(PublishedFigure).where(PublishedFigure.publication_id == publication.id)
-    ):
-        rows.append(
-            {
-                "record": "figure",
-                **where(f.group_key),
-                "measure": f.measure,
-                "n": f.n,
-                "mean": f.mean,
-                "sd": f.sd,
-                "median": f.median,
-                "pct_positive": f.pct_positive,
-                "pct_negative": f.pct_negative,
-            }
-        )
-    for c in session.scalars(
-        select(PublishedComparison).where(PublishedComparison.publication_id == publication.id)
-    ):
-        rows.append(
-            {
-                "record": "comparison",
-                **where(c.group_key),
-                "measure": c.measure,
-                "metric": c.metric,
-                "comparison": c.kind,
-                "reference": c.reference,
-                "difference": c.difference,
-                "ci_low": c.ci_low,
-                "ci_high": c.ci_high,
-                "test": c.test,
-                "p_value": c.p_value,
-                "q_value": c.q_group,
-                "effect": c.effect,
-                "effect_name": c.effect_name,
-                "significant": int(c.significant),
-            }
-        )
+    for g in groups.values():
+        for f in sorted(g.figure_records(), key=lambda f: f["measure"]):
+            rows.append(
+                {
+                    "record": "figure",
+                    **where(g.key),
+                    **{name: f[name] for name in FIGURE_EXPORT},
+                }
+            )
+    for g in groups.values():
+        for c in sorted(
+            g.comparison_records(), key=lambda c: (c["measure"], c["metric"], c["kind"])
+        ):
+            rows.append(
+                {
+                    "record": "comparison",
+                    **where(g.key),
+                    **{name: c[name] for name in COMPARISON_EXPORT},
+                    "comparison": c["kind"],
+                    "q_value": c["q_group"],
+                    "significant": int(c["significant"]),
+                }
+            )
     for s in session.scalars(
         select(SuppressedCell).where(SuppressedCell.publication_id == publication.id)
     ):
@@ -215,11 +214,9 @@ def kolada_rows(session: Session, round_id: int) -> list[dict[str, Any]]:
             )
         )
     }
-    figures: dict[str, dict[str, PublishedFigure]] = defaultdict(dict)
-    for f in session.scalars(
-        select(PublishedFigure).where(PublishedFigure.publication_id == publication.id)
-    ):
-        figures[f.group_key][f.measure] = f
+    figures: dict[str, dict[str, dict[str, Any]]] = {
+        g.key: {f["measure"]: f for f in g.figure_records()} for g in unit_groups.values()
+    }
     roots = [u for u in unit_groups if units[u].parent_id not in unit_groups]
     targets: list[tuple[str | None, list[int]]] = [(None, roots)]
     tags = sorted({u.verksamhet for u in units.values() if u.verksamhet and u.id in unit_groups})
@@ -255,7 +252,7 @@ def _parent_has(units: dict[int, Unit], unit: Unit, tag: str) -> bool:
     return parent is not None and parent.verksamhet == tag
 
 
-def _hme_items(figures: dict[str, dict[str, PublishedFigure]]) -> dict[str, list[str]]:
+def _hme_items(figures: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[str]]:
     keys: set[str] = set()
     for per_group in figures.values():
         keys |= {m for m in per_group if m.startswith("hme.") and m.count(".") == 2}
@@ -266,7 +263,7 @@ def _hme_items(figures: dict[str, dict[str, PublishedFigure]]) -> dict[str, list
 
 
 def _union_item_mean(
-    figures: dict[str, dict[str, PublishedFigure]],
+    figures: dict[str, dict[str, dict[str, Any]]],
     group_keys: list[str],
     item_keys: dict[str, list[str]],
     parts: tuple[str, ...],
@@ -280,13 +277,14 @@ def _union_item_mean(
             total, n = 0.0, 0
             for key in group_keys:
                 f = figures.get(key, {}).get(item)
-                if f is None or not f.distribution:
+                distribution = None if f is None else f["distribution"]
+                if not distribution:
                     return None, None
-                points = len(f.distribution)
+                points = len(distribution)
                 total += sum(
-                    c * (v - 1) / (points - 1) * 100 for v, c in enumerate(f.distribution, 1)
+                    c * (v - 1) / (points - 1) * 100 for v, c in enumerate(distribution, 1)
                 )
-                n += sum(f.distribution)
+                n += sum(distribution)
             if n == 0:
                 return None, None
             item_means.append(total / n)

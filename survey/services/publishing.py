@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+import orjson
 import pandas as pd
-from sqlalchemy import JSON, Boolean, Float, Integer, Select, Table, insert, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey import anonymity
@@ -20,10 +22,10 @@ from survey.comparisons import Previous
 from survey.db import Base
 from survey.models import SurveyRound
 from survey.models.publication import (
+    COMPARISON_FIELDS,
+    FIGURE_FIELDS,
     Publication,
-    PublishedComparison,
     PublishedDriver,
-    PublishedFigure,
     PublishedGroup,
     SuppressedCell,
 )
@@ -32,7 +34,6 @@ from survey.services.errors import Conflict
 from survey.services.lineage import earlier_publications, lineage_edges
 
 CHUNK = 5000
-KEYS_PER_QUERY = 5000  # group keys per IN list
 SQLITE_CACHE_KIB = 131072
 COPY_ROWS = 50_000  # rows per COPY write
 
@@ -44,63 +45,32 @@ def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previou
         earlier_publications(survey_round).order_by(SurveyRound.closes_on)
     ).all()
     result = []
-    columns = ["unit", "measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
+    names = ["measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
     for order, (prev_round, publication) in enumerate(earlier):
-        groups = dict(
-            session.execute(
-                select(PublishedGroup.key, PublishedGroup.unit_id).where(
-                    PublishedGroup.publication_id == publication.id,
-                    PublishedGroup.filter_question.is_(None),
-                )
-            ).all()
-        )
         latest = order == len(earlier) - 1
-        wanted = [
-            PublishedFigure.group_key,
-            PublishedFigure.measure,
-            PublishedFigure.kind,
-            PublishedFigure.n,
-            PublishedFigure.mean,
-            PublishedFigure.sd,
-            PublishedFigure.score_mean,
-        ]
-        if latest:
-            wanted.append(PublishedFigure.distribution)
-        keys = list(groups)
-        rows: list[Any] = []
-        for start in range(0, len(keys), KEYS_PER_QUERY):
-            rows += _plain_rows(
-                session,
-                select(*wanted).where(
-                    PublishedFigure.publication_id == publication.id,
-                    PublishedFigure.group_key.in_(keys[start : start + KEYS_PER_QUERY]),
-                ),
+        columns: dict[str, list[Any]] = {name: [] for name in ["unit", *names]}
+        units: set[int] = set()
+        stored = session.execute(
+            select(PublishedGroup.unit_id, PublishedGroup.figures).where(
+                PublishedGroup.publication_id == publication.id,
+                PublishedGroup.filter_question.is_(None),
             )
-        names = columns[: len(wanted)]
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        figures = pd.DataFrame(dict(zip(names, values, strict=True)))
-        figures["unit"] = figures["unit"].map(groups)
-        if latest:  # JSON as stored: text on SQLite, decoded already by psycopg
-            figures["distribution"] = [
-                json.loads(v) if isinstance(v, str) else v for v in figures["distribution"]
-            ]
-        else:
+        )
+        for unit_id, document in stored:
+            units.add(unit_id)
+            if not document:
+                continue
+            columns["unit"] += [unit_id] * len(document["measure"])
+            for name in names:
+                columns[name] += document[name]
+        figures = pd.DataFrame(columns)
+        for name in ("n", "mean", "sd", "score_mean"):
+            figures[name] = pd.to_numeric(figures[name]).astype(np.float64)
+        figures["n"] = figures["n"].astype(np.int64)
+        if not latest:
             figures["distribution"] = None
-        result.append(Previous(prev_round.period_label, order, figures, frozenset(groups.values())))
+        result.append(Previous(prev_round.period_label, order, figures, frozenset(units)))
     return result
-
-
-def _plain_rows(session: Session, statement: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows as the database driver returns them, without SQLAlchemy's per-value processing
-    (several times faster for a hundred thousand rows; JSON may come back as text)."""
-    connection = session.connection()
-    compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    return [tuple(row) for row in connection.exec_driver_sql(str(compiled), params)]
 
 
 def _clean(value: Any) -> Any:
@@ -260,8 +230,10 @@ def _rows(
     publication_id: int,
     *,
     in_key_order: bool = True,
+    encoded: tuple[str, ...] = (),
 ) -> _Rows:
-    """``frame``'s columns (``source → target``) as rows of ``model``'s table."""
+    """``frame``'s columns (``source → target``) as rows of ``model``'s table (``encoded``:
+    JSON columns whose values are JSON text already)."""
     table = cast(Table, model.__table__)
     # In primary-key order: on SQLite the rows then go to the end of the table's B-tree.
     source_of = {target: source for source, target in columns.items()}
@@ -272,7 +244,9 @@ def _rows(
     kinds = ["int"]
     for source, target in columns.items():
         column = table.c[target]
-        if isinstance(column.type, JSON):
+        if target in encoded:
+            kind = "str"
+        elif isinstance(column.type, JSON):
             kind = "json"
         elif isinstance(column.type, Boolean):
             kind = "bool"
@@ -299,27 +273,20 @@ class _Writer:
         self.copy = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
 
     def write(
-        self, model: type[Base], frame: pd.DataFrame, columns: dict[str, str], pid: int
-    ) -> None:
-        self.write_parts(model, iter([frame]), columns, pid)
-
-    def write_parts(
         self,
         model: type[Base],
-        parts: Iterator[pd.DataFrame],
+        frame: pd.DataFrame,
         columns: dict[str, str],
         pid: int,
+        encoded: tuple[str, ...] = (),
     ) -> None:
-        """Rows of ``model`` from frames that may still be being computed: on PostgreSQL one
-        COPY takes each part as it comes (the server works while the next is computed);
-        elsewhere they are put together and inserted in primary-key order."""
+        """``frame``'s rows into ``model``'s table (in primary-key order, except by COPY)."""
+        if frame.empty:
+            return
         if self.copy:
-            self._copy(model, parts, columns, pid)
+            self._copy(_rows(model, frame, columns, pid, in_key_order=False, encoded=encoded))
             return
-        frames = [p for p in parts if len(p)]
-        if not frames:
-            return
-        rows = _rows(model, pd.concat(frames, ignore_index=True), columns, pid)
+        rows = _rows(model, frame, columns, pid, encoded=encoded)
         if self.dialect.name == "sqlite":
             statement = insert(rows.table).compile(dialect=self.dialect, column_keys=rows.columns)
             cursor = self.driver.cursor()
@@ -332,18 +299,11 @@ class _Writer:
         for start in range(0, len(records), CHUNK):
             self.session.execute(insert(rows.table), records[start : start + CHUNK])
 
-    def _copy(
-        self,
-        model: type[Base],
-        parts: Iterator[pd.DataFrame],
-        columns: dict[str, str],
-        pid: int,
-    ) -> None:
-        table = cast(Table, model.__table__)
+    def _copy(self, rows: _Rows) -> None:
         quote = self.dialect.identifier_preparer.quote
-        names = ", ".join(quote(c) for c in ["publication_id", *columns.values()])
+        names = ", ".join(quote(c) for c in rows.columns)
         copy_sql = (
-            f"COPY {self.dialect.identifier_preparer.format_table(table)} ({names}) "
+            f"COPY {self.dialect.identifier_preparer.format_table(rows.table)} ({names}) "
             "FROM STDIN (FORMAT BINARY)"
         )
         from psycopg.copy import QueuedLibpqWriter
@@ -352,10 +312,8 @@ class _Writer:
         # A writer thread sends the data, so that this one goes on encoding meanwhile.
         with cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
             copy.write(_COPY_SIGNATURE)
-            for part in parts:
-                rows = _rows(model, part, columns, pid, in_key_order=False)
-                for block in rows.copy_blocks(COPY_ROWS):
-                    copy.write(block)
+            for block in rows.copy_blocks(COPY_ROWS):
+                copy.write(block)
             copy.write(_COPY_TRAILER)
 
 
@@ -370,7 +328,7 @@ def publish_round(
     gated = anonymity.gate_round(
         data, lambda: previous_rounds(session, survey_round), lineage_edges(session)
     )
-    with _sqlite_cache(session):
+    with _storage_settings(session):
         publication = _store(session, survey_round, gated, today, by)
     survey_round.status = "published"
     session.flush()
@@ -378,18 +336,32 @@ def publish_round(
 
 
 @contextmanager
-def _sqlite_cache(session: Session) -> Iterator[None]:
-    """A larger page cache on SQLite while a publication's rows are written (then the old)."""
+def _storage_settings(session: Session) -> Iterator[None]:
+    """While a publication's rows are written: a larger page cache on SQLite; on PostgreSQL
+    lz4 for the groups' documents where the server has it (pglz took seconds). Then the old."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    name = connection.dialect.name
+    if name == "sqlite":
+        setting, value = "cache_size", str(-int(SQLITE_CACHE_KIB))
+        before = connection.exec_driver_sql(f"PRAGMA {setting}").scalar()
+        change = f"PRAGMA {setting} = {{}}"
+    elif (
+        name == "postgresql"
+        and connection.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar()
+    ):
+        setting, value = "default_toast_compression", "lz4"
+        before = connection.exec_driver_sql(f"SHOW {setting}").scalar()
+        change = f"SET LOCAL {setting} = {{}}"
+    else:
         yield
         return
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = {-int(SQLITE_CACHE_KIB)}")
+    connection.exec_driver_sql(change.format(value))
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        connection.exec_driver_sql(change.format(before))
 
 
 def _store(
@@ -417,10 +389,75 @@ def _store(
     return publication
 
 
+# Frame columns → stored names, where they differ.
+COMPARISON_NAMES = {
+    "value_b": "reference_value",
+    "effect_size": "effect",
+    "effect_size_name": "effect_name",
+}
+TEXT_FIELDS = frozenset({"measure", "kind", "metric", "reference", "test", "effect_name", "note"})
+
+
+def _documents(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, str]:
+    """Each group's rows of ``frame`` (by its ``group`` column) as one JSON document of
+    ``fields``, column by column: ``{"measure": [...], "n": [...], ...}``, NaN as null.
+
+    orjson writes whole numpy columns; the standard library's encoder took seconds for a
+    round's million values."""
+    if frame.empty:
+        return {}
+    frame = frame.sort_values("group", kind="stable", ignore_index=True)
+    keys = frame["group"].to_numpy(dtype=object)
+    starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
+    bounds = [*starts.tolist(), len(frame)]
+    columns: dict[str, Any] = {}
+    for name in fields:
+        values = frame[name]
+        if name in TEXT_FIELDS or name == "distribution":
+            array = values.to_numpy(dtype=object)
+            plain = array.tolist()
+            missing = pd.isna(array) if name != "distribution" else [v is None for v in plain]
+            for i in np.flatnonzero(missing).tolist():
+                plain[i] = None
+            if name == "distribution":
+                plain = [v if v is None else [int(c) for c in v] for v in plain]
+            columns[name] = plain
+        elif name == "significant":
+            columns[name] = values.to_numpy(dtype=bool)
+        elif name == "n":
+            columns[name] = values.to_numpy(dtype=np.int64)
+        else:
+            columns[name] = pd.to_numeric(values, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+    option = orjson.OPT_SERIALIZE_NUMPY
+    return {
+        keys[a]: orjson.dumps({k: v[a:b] for k, v in columns.items()}, option=option).decode()
+        for a, b in itertools.pairwise(bounds)
+    }
+
+
+def figure_documents(figures: pd.DataFrame) -> dict[str, str]:
+    """The shown groups' figures, one JSON document per group (see ``FIGURE_FIELDS``)."""
+    return _documents(figures, FIGURE_FIELDS)
+
+
+def comparison_documents(comparisons: pd.DataFrame) -> dict[str, str]:
+    """The shown groups' comparisons, one JSON document per group (``COMPARISON_FIELDS``)."""
+    return _documents(comparisons.rename(columns=COMPARISON_NAMES), COMPARISON_FIELDS)
+
+
 def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
+    groups = gated.groups
+    figures = figure_documents(gated.figures)
+    comparisons = comparison_documents(gated.comparisons)
+    keys = groups["key"]
+    groups = groups.assign(
+        figures=keys.map(figures).astype(object), comparisons=keys.map(comparisons).astype(object)
+    )
     writer.write(
         PublishedGroup,
-        gated.groups,
+        groups,
         {
             "key": "key",
             "unit": "unit_id",
@@ -431,56 +468,16 @@ def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
             "respondents": "respondents",
             "headcount": "headcount",
             "response_rate": "response_rate",
+            "figures": "figures",
+            "comparisons": "comparisons",
         },
         pid,
-    )
-    writer.write_parts(
-        PublishedFigure,
-        gated.figure_parts(),
-        {
-            "group": "group_key",
-            "measure": "measure",
-            "kind": "kind",
-            "n": "n",
-            "mean": "mean",
-            "sd": "sd",
-            "score_mean": "score_mean",
-            "median": "median",
-            "pct_positive": "pct_positive",
-            "pct_negative": "pct_negative",
-            "distribution": "distribution",
-        },
-        pid,
+        encoded=("figures", "comparisons"),
     )
     writer.write(
         SuppressedCell,
         gated.suppressed,
         {"group": "group_key", "measure": "measure", "rule": "rule"},
-        pid,
-    )
-    writer.write(
-        PublishedComparison,
-        gated.comparisons,
-        {
-            "group": "group_key",
-            "measure": "measure",
-            "metric": "metric",
-            "kind": "kind",
-            "reference": "reference",
-            "value_b": "reference_value",
-            "difference": "difference",
-            "ci_low": "ci_low",
-            "ci_high": "ci_high",
-            "test": "test",
-            "statistic": "statistic",
-            "p_value": "p_value",
-            "q_group": "q_group",
-            "q_overview": "q_overview",
-            "effect_size": "effect",
-            "effect_size_name": "effect_name",
-            "significant": "significant",
-            "note": "note",
-        },
         pid,
     )
     writer.write(

@@ -10,18 +10,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from survey.models import SurveyRound, Unit, User
 from survey.models.publication import (
     WHOLE_GROUP,
     Publication,
-    PublishedComparison,
     PublishedDriver,
-    PublishedFigure,
     PublishedGroup,
     SuppressedCell,
+    records,
 )
 from survey.services.errors import NotFound
 
@@ -56,6 +55,9 @@ class Comparison:
     effect_name: str | None
     significant: bool
     note: str | None
+
+
+COMPARED_FIELDS = [name for name in Comparison.__dataclass_fields__ if name != "q_value"]
 
 
 @dataclass
@@ -128,10 +130,16 @@ def _chunks(keys: list[str] | None) -> list[list[str] | None]:
 
 
 def _groups(
-    session: Session, publication_id: int, keys: list[str] | None, units_only: bool
-) -> dict[str, GroupResult]:
+    session: Session,
+    publication_id: int,
+    keys: list[str] | None,
+    units_only: bool,
+    comparisons: bool,
+) -> dict[str, tuple[GroupResult, Any, Any]]:
+    """The groups with their stored figure and comparison documents (decoded)."""
     g = PublishedGroup
-    out: dict[str, GroupResult] = {}
+    documents = [g.figures, g.comparisons if comparisons else null()]
+    out: dict[str, tuple[GroupResult, Any, Any]] = {}
     for chunk in _chunks(keys):
         query = select(
             g.key,
@@ -143,13 +151,14 @@ def _groups(
             g.respondents,
             g.headcount,
             g.response_rate,
+            *documents,
         ).where(g.publication_id == publication_id)
         if chunk is not None:
             query = query.where(g.key.in_(chunk))
         if units_only:
             query = query.where(g.filter_question.is_(None))
-        for row in session.execute(query):
-            out[row[0]] = GroupResult(*row)
+        for *row, figures, compared in session.execute(query):
+            out[row[0]] = (GroupResult(*row), figures, compared)
     return out
 
 
@@ -166,75 +175,45 @@ def load_groups(
     """Groups with their figures, hidden measures and comparisons (all, or only ``keys``;
     only unit groups with ``units_only``; only some measures and comparison kinds).
 
-    Each table is read by its primary key (publication, group, ...), a few hundred groups
-    per query."""
-    groups = _groups(session, publication_id, keys, units_only)
+    Groups are read by their primary key (publication, key), a few thousand per query, with
+    their figures and comparisons; the suppression log likewise."""
+    stored = _groups(session, publication_id, keys, units_only, comparisons)
+    wanted_measures = None if measures is None else set(measures)
+    wanted_kinds = None if kinds is None else set(kinds)
+    groups: dict[str, GroupResult] = {}
+    for key, (group, figures, compared) in stored.items():
+        groups[key] = group
+        for record in records(figures):
+            if wanted_measures is None or record["measure"] in wanted_measures:
+                group.figures[record["measure"]] = Figure(
+                    **{name: record[name] for name in Figure.__dataclass_fields__}
+                )
+        for record in records(compared):
+            # Pages compare means (the % positive comparisons are in the CSV export).
+            if record["metric"] != "mean":
+                continue
+            if wanted_measures is not None and record["measure"] not in wanted_measures:
+                continue
+            if wanted_kinds is not None and record["kind"] not in wanted_kinds:
+                continue
+            group.comparisons.setdefault(record["measure"], {})[record["kind"]] = Comparison(
+                q_value=record["q_group"],
+                **{name: record[name] for name in COMPARED_FIELDS},
+            )
     # Every group of the publication: no need to list them. Otherwise the ones found.
     wanted = None if keys is None and not units_only else list(groups)
-    f, h, c = PublishedFigure, SuppressedCell, PublishedComparison
+    h = SuppressedCell
     for chunk in _chunks(wanted):
-        figures = select(
-            f.group_key,
-            f.measure,
-            f.kind,
-            f.n,
-            f.mean,
-            f.sd,
-            f.median,
-            f.pct_positive,
-            f.pct_negative,
-            f.distribution,
-        ).where(f.publication_id == publication_id)
         hidden = select(h.group_key, h.measure, h.rule).where(
             h.publication_id == publication_id, h.measure != WHOLE_GROUP
         )
         if chunk is not None:
-            figures = figures.where(f.group_key.in_(chunk))
             hidden = hidden.where(h.group_key.in_(chunk))
         if measures is not None:
-            figures = figures.where(f.measure.in_(measures))
             hidden = hidden.where(h.measure.in_(measures))
-        for key, measure, *values in session.execute(figures):
-            group = groups.get(key)
-            if group is not None:
-                group.figures[measure] = Figure(measure, *values)
         for key, measure, rule in session.execute(hidden):
-            group = groups.get(key)
-            if group is not None:
-                group.hidden_measures[measure] = rule
-        if not comparisons:
-            continue
-        query = select(
-            c.group_key,
-            c.measure,
-            c.kind,
-            c.reference,
-            c.reference_value,
-            c.difference,
-            c.ci_low,
-            c.ci_high,
-            c.test,
-            c.p_value,
-            c.q_group,
-            c.effect,
-            c.effect_name,
-            c.significant,
-            c.note,
-        ).where(
-            # Pages compare means (the % positive comparisons are in the CSV export).
-            c.publication_id == publication_id,
-            c.metric == "mean",
-        )
-        if chunk is not None:
-            query = query.where(c.group_key.in_(chunk))
-        if measures is not None:
-            query = query.where(c.measure.in_(measures))
-        if kinds is not None:
-            query = query.where(c.kind.in_(kinds))
-        for key, measure, kind, *values in session.execute(query):
-            group = groups.get(key)
-            if group is not None:
-                group.comparisons.setdefault(measure, {})[kind] = Comparison(kind, *values)
+            if key in groups:
+                groups[key].hidden_measures[measure] = rule
     return groups
 
 
