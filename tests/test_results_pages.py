@@ -5,10 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
+from babel.numbers import format_decimal as babel_decimal
+from babel.numbers import parse_pattern
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from survey.models import UnitLineage
+from survey.results import presenters
 from survey.services import publishing, results, rounds
 from tests.factories import TODAY, Factory
 from tests.helpers import csrf_token
@@ -182,3 +189,28 @@ def test_unit_page_says_what_the_previous_round_comparison_is_with(
     assert "I 2025 visades inga siffror för Enhet S1 (för att skydda små grupper)" in page(
         second, after_small
     )
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    value=st.floats(-1e7, 1e7, allow_nan=False) | st.integers(-(10**7), 10**7),
+    decimals=st.integers(0, 2),
+    locale=st.sampled_from(["sv", "en"]),
+)
+def test_numbers_read_as_babel_writes_them(
+    app: Flask, value: float, decimals: int, locale: str
+) -> None:
+    """Pages format numbers without Babel's formatter (for speed): the same text, rounded
+    half to even, thousands grouped, a true minus sign."""
+    pattern = parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
+    expected = str(babel_decimal(value, format=pattern, locale=locale)).replace("-", "−")
+    with app.test_request_context(), force_locale(locale):
+        assert presenters.number(value, decimals) == expected
+
+
+def test_numbers_round_half_to_even_in_swedish(app: Flask) -> None:
+    with app.test_request_context(), force_locale("sv"):
+        assert presenters.number(2.675, 2) == "2,68"  # its shortest decimal form is 2.675
+        assert presenters.number(0.5) == "0"
+        assert presenters.number(-1234.55, 1) == "−1\xa0234,6"
+        assert presenters.number(None) == "–"

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -79,15 +80,20 @@ def previous_text(context: PreviousContext) -> str:
 
 
 def number(value: float | None, decimals: int = 0) -> str:
+    """``value`` with ``decimals`` decimals in the page's locale (grouped thousands, a true
+    minus sign), rounded half to even from its shortest decimal form, as Babel does."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return str(format_decimal(value, format=_pattern(decimals))).replace("-", "−")
+    # Babel's format_decimal gives the same text, but a page formats tens of thousands of
+    # numbers and it took a third of the overview's time.
+    text = format(Decimal(str(value)), f",.{decimals}f")
+    return text.translate(_symbols(str(get_locale() or "sv")))
 
 
 @lru_cache(maxsize=8)
-def _pattern(decimals: int) -> NumberPattern:
-    """Parsed once: a page formats thousands of numbers."""
-    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
+def _symbols(locale: str) -> dict[int, str]:
+    """Python's grouping comma, decimal point and minus as the locale writes them."""
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale), "-": "−"})
 
 
 def signed(value: float | None, decimals: int = 0) -> str:

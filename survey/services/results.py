@@ -7,6 +7,7 @@ when the round was published. A hidden group comes back with its rule and nothin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,6 @@ from survey.models.publication import (
     PublishedDriver,
     PublishedGroup,
     SuppressedCell,
-    records,
 )
 from survey.services.errors import NotFound
 
@@ -57,7 +57,12 @@ class Comparison:
     note: str | None
 
 
-COMPARED_FIELDS = [name for name in Comparison.__dataclass_fields__ if name != "q_value"]
+FIGURE_ROW = tuple(Figure.__dataclass_fields__)
+# A comparison's measure, then its fields (q_value: q_group, within one group's table).
+COMPARISON_ROW = (
+    "measure",
+    *(("q_group" if name == "q_value" else name) for name in Comparison.__dataclass_fields__),
+)
 
 
 @dataclass
@@ -162,6 +167,28 @@ def _groups(
     return out
 
 
+def _selected(
+    document: dict[str, list[Any]] | None,
+    fields: tuple[str, ...],
+    measures: set[str] | None,
+    metric: str | None = None,
+    kinds: list[str] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of a stored document, as tuples of ``fields``, for these measures (and this
+    metric and these comparison kinds): picked column-wise before any row is built."""
+    if not document:
+        return
+    keep: Iterable[int] = range(len(document["measure"]))
+    for name, wanted in (("measure", measures), ("metric", metric), ("kind", kinds)):
+        if wanted is not None:
+            allowed = {wanted} if isinstance(wanted, str) else set(wanted)
+            column = document[name]
+            keep = [i for i in keep if column[i] in allowed]
+    columns = [document[name] for name in fields]
+    for i in keep:
+        yield tuple(column[i] for column in columns)
+
+
 def load_groups(
     session: Session,
     publication_id: int,
@@ -179,27 +206,16 @@ def load_groups(
     their figures and comparisons; the suppression log likewise."""
     stored = _groups(session, publication_id, keys, units_only, comparisons)
     wanted_measures = None if measures is None else set(measures)
-    wanted_kinds = None if kinds is None else set(kinds)
     groups: dict[str, GroupResult] = {}
     for key, (group, figures, compared) in stored.items():
         groups[key] = group
-        for record in records(figures):
-            if wanted_measures is None or record["measure"] in wanted_measures:
-                group.figures[record["measure"]] = Figure(
-                    **{name: record[name] for name in Figure.__dataclass_fields__}
-                )
-        for record in records(compared):
-            # Pages compare means (the % positive comparisons are in the CSV export).
-            if record["metric"] != "mean":
-                continue
-            if wanted_measures is not None and record["measure"] not in wanted_measures:
-                continue
-            if wanted_kinds is not None and record["kind"] not in wanted_kinds:
-                continue
-            group.comparisons.setdefault(record["measure"], {})[record["kind"]] = Comparison(
-                q_value=record["q_group"],
-                **{name: record[name] for name in COMPARED_FIELDS},
-            )
+        for row in _selected(figures, FIGURE_ROW, wanted_measures):
+            group.figures[row[0]] = Figure(*row)
+        # Pages compare means (the % positive comparisons are in the CSV export).
+        for measure, kind, *values in _selected(
+            compared, COMPARISON_ROW, wanted_measures, metric="mean", kinds=kinds
+        ):
+            group.comparisons.setdefault(measure, {})[kind] = Comparison(kind, *values)
     # Every group of the publication: no need to list them. Otherwise the ones found.
     wanted = None if keys is None and not units_only else list(groups)
     h = SuppressedCell
