@@ -298,3 +298,25 @@ def test_worker_processes_publish_exactly_what_one_process_does(
     assert serial["comparisons"], "the rounds are compared"
     assert serial == parallel
     assert alone.audit["passes"] == forked.audit["passes"]
+
+
+def test_stored_numbers_keep_eight_significant_digits() -> None:
+    values = np.array(
+        [63.69616873214543, -0.123456789, 4.6014249e-10, 123456789.123, 2.5, 0.0, np.nan]
+        + [np.inf, 1e-310]
+    )
+    stored = publishing.significant(values, 8)
+    assert [repr(float(v)) for v in stored[:5]] == [
+        "63.696169",
+        "-0.12345679",
+        "4.6014249e-10",
+        "123456790.0",
+        "2.5",
+    ]
+    assert stored[5] == 0.0
+    assert np.isnan(stored[6])
+    assert stored[7] == np.inf
+    assert stored[8] == 1e-310  # too small to scale: kept as it is
+    rng = np.random.default_rng(3)
+    sample = rng.standard_normal(10_000) * 10.0 ** rng.integers(-12, 12, 10_000)
+    assert np.max(np.abs(publishing.significant(sample, 8) / sample - 1)) <= 5e-8

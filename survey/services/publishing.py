@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -35,7 +34,6 @@ from survey.services.lineage import earlier_publications, lineage_edges
 
 CHUNK = 5000
 SQLITE_CACHE_KIB = 131072
-COPY_ROWS = 50_000  # rows per COPY write
 
 
 def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previous]:
@@ -96,24 +94,13 @@ def _python(values: pd.Series, kind: str) -> list[Any]:
         ).tolist()
     elif kind == "bool":
         return values.to_numpy(dtype=bool).tolist()
-    else:  # text, and JSON values (distributions: lists, or None)
+    else:
         array = values.to_numpy(dtype=object)
-        missing = np.zeros(len(array), dtype=bool) if kind == "json" else pd.isna(array)
+        missing = pd.isna(array)
         out = array.tolist()
     for i in np.flatnonzero(missing).tolist():
         out[i] = None
     return out
-
-
-def _json_text(value: Any) -> str:
-    """What the JSON type stores (``null`` for None, NaN); a list of ints as ``str`` gives it."""
-    if type(value) is list:
-        if not value or (type(value[0]) is int and type(value[-1]) is int):
-            return str(value)
-        return json.dumps(_clean(value))
-    if isinstance(value, tuple):
-        return json.dumps(_clean(value))
-    return "null"
 
 
 @dataclass(frozen=True)
@@ -122,105 +109,16 @@ class _Rows:
 
     table: Table
     columns: list[str]
-    kinds: list[str]  # int, float, bool, str or json, per column
+    kinds: list[str]  # int, float, bool or str, per column
     data: list[pd.Series]
 
     def __len__(self) -> int:
         return len(self.data[0])
 
-    def rows(self, json_as_text: bool) -> Iterator[tuple[Any, ...]]:
-        """The rows as plain Python values (JSON columns as their text, if asked)."""
-        values: list[Iterable[Any]] = []
-        for column, kind in zip(self.data, self.kinds, strict=True):
-            python = _python(column, kind)
-            values.append(map(_json_text, python) if json_as_text and kind == "json" else python)
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The rows as plain Python values (JSON columns as their text)."""
+        values = [_python(column, kind) for column, kind in zip(self.data, self.kinds, strict=True)]
         return zip(*values, strict=True)
-
-    def copy_blocks(self, chunk: int) -> Iterator[bytes]:
-        """The rows in PostgreSQL's binary COPY format (without signature and trailer),
-        encoded ``chunk`` rows at a time."""
-        for start in range(0, len(self), chunk):
-            part = [c.iloc[start : start + chunk] for c in self.data]
-            yield _binary_rows(
-                [_binary_field(c, kind) for c, kind in zip(part, self.kinds, strict=True)]
-            )
-
-
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
-_COPY_TRAILER = b"\xff\xff"
-
-
-@dataclass(frozen=True)
-class _Field:
-    """One column in binary COPY form: each value's length (-1 for NULL) and all the
-    values' bytes, one after the other (``offset``: where each value's bytes start)."""
-
-    length: np.ndarray
-    data: np.ndarray
-    offset: np.ndarray
-
-
-def _starts(length: np.ndarray) -> np.ndarray:
-    """Where each of consecutive pieces of these lengths starts."""
-    return np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
-
-
-def _fixed_field(values: np.ndarray, missing: np.ndarray, dtype: str) -> _Field:
-    width = np.dtype(dtype).itemsize
-    length = np.where(missing, -1, width).astype(np.int64)
-    data = np.ascontiguousarray(values[~missing].astype(dtype)).view(np.uint8)
-    return _Field(length, data, _starts(np.maximum(length, 0)))
-
-
-def _binary_field(column: pd.Series, kind: str) -> _Field:
-    """Big-endian int4, float8 and bool; UTF-8 text (json goes as its text)."""
-    if kind in ("int", "float"):
-        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = np.isnan(numbers)
-        if kind == "float":
-            return _fixed_field(numbers, missing, ">f8")
-        if (np.abs(numbers[~missing]) >= 2**31).any():
-            raise ValueError(f"{column.name}: a whole number too large for the column")
-        return _fixed_field(numbers, missing, ">i4")
-    if kind == "bool":
-        flags = column.to_numpy(dtype=bool)
-        return _fixed_field(flags, np.zeros(len(flags), dtype=bool), "u1")
-    values = _python(column, kind)
-    if kind == "json":
-        values = [_json_text(v) for v in values]
-    # Each distinct text is encoded once and its bytes gathered for every row that has it.
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    encoded = [str(u).encode() for u in uniques]
-    sizes = np.array([len(b) for b in encoded] + [-1], dtype=np.int64)
-    length = sizes[codes]  # a missing value's code is -1: the last size, NULL
-    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    first = _starts(sizes[:-1])
-    take = np.maximum(length, 0)
-    present = length > 0
-    gather = np.repeat(first[codes[present]] - _starts(take[present]), take[present])
-    data = blob[gather + np.arange(len(gather))]
-    return _Field(length, data, _starts(take))
-
-
-def _binary_rows(fields: list[_Field]) -> bytes:
-    """Rows of binary COPY: the field count, then each field's length and bytes."""
-    n_rows = len(fields[0].length)
-    size = np.stack([4 + np.maximum(f.length, 0) for f in fields], axis=1)
-    row_size = 2 + size.sum(axis=1)
-    row_start = _starts(row_size)
-    out = np.empty(int(row_size.sum()), dtype=np.uint8)
-    out[row_start[:, None] + np.arange(2)] = np.array([len(fields)], dtype=">i2").view(np.uint8)
-    field_start = row_start + 2
-    for j, field in enumerate(fields):
-        prefix = field.length.astype(">i4").view(np.uint8).reshape(n_rows, 4)
-        out[field_start[:, None] + np.arange(4)] = prefix
-        present = field.length > 0
-        take = field.length[present]
-        if take.size:
-            shift = np.repeat(field_start[present] + 4 - field.offset[present], take)
-            out[shift + np.arange(len(field.data))] = field.data
-        field_start = field_start + size[:, j]
-    return out.tobytes()
 
 
 def _rows(
@@ -244,10 +142,10 @@ def _rows(
     kinds = ["int"]
     for source, target in columns.items():
         column = table.c[target]
+        if isinstance(column.type, JSON) and target not in encoded:
+            raise ValueError(f"{target}: JSON columns are written as their text")
         if target in encoded:
             kind = "str"
-        elif isinstance(column.type, JSON):
-            kind = "json"
         elif isinstance(column.type, Boolean):
             kind = "bool"
         elif isinstance(column.type, Integer):
@@ -291,30 +189,27 @@ class _Writer:
             statement = insert(rows.table).compile(dialect=self.dialect, column_keys=rows.columns)
             cursor = self.driver.cursor()
             try:
-                cursor.executemany(str(statement), rows.rows(json_as_text=True))
+                cursor.executemany(str(statement), rows.rows())
             finally:
                 cursor.close()
             return
-        records = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows(False)]
+        # Other drivers: through SQLAlchemy, which encodes JSON values itself.
+        records = [dict(zip(rows.columns, row, strict=True)) for row in rows.rows()]
+        for record in records:
+            for name in encoded:
+                if record[name] is not None:
+                    record[name] = orjson.loads(record[name])
         for start in range(0, len(records), CHUNK):
             self.session.execute(insert(rows.table), records[start : start + CHUNK])
 
     def _copy(self, rows: _Rows) -> None:
         quote = self.dialect.identifier_preparer.quote
         names = ", ".join(quote(c) for c in rows.columns)
-        copy_sql = (
-            f"COPY {self.dialect.identifier_preparer.format_table(rows.table)} ({names}) "
-            "FROM STDIN (FORMAT BINARY)"
-        )
-        from psycopg.copy import QueuedLibpqWriter
-
+        table = self.dialect.identifier_preparer.format_table(rows.table)
         cursor = self.driver.cursor()
-        # A writer thread sends the data, so that this one goes on encoding meanwhile.
-        with cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
-            copy.write(_COPY_SIGNATURE)
-            for block in rows.copy_blocks(COPY_ROWS):
-                copy.write(block)
-            copy.write(_COPY_TRAILER)
+        with cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows.rows():
+                copy.write_row(row)
 
 
 def publish_round(
@@ -395,12 +290,30 @@ COMPARISON_NAMES = {
     "effect_size": "effect",
     "effect_size_name": "effect_name",
 }
+STORED_DIGITS = 8
 TEXT_FIELDS = frozenset({"measure", "kind", "metric", "reference", "test", "effect_name", "note"})
+
+
+def significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (NaN, 0 and ±inf as they are).
+
+    The result is the double nearest to the rounded decimal, so it is written that short."""
+    out = np.array(values, dtype=np.float64)
+    finite = np.isfinite(out) & (out != 0)
+    x = out[finite]
+    decimals = digits - 1 - np.floor(np.log10(np.abs(x))).astype(np.int64)
+    tiny = decimals > 300  # 10**decimals would overflow: left as they are
+    power = 10.0 ** np.abs(np.minimum(decimals, 300))
+    rounded = np.where(decimals >= 0, np.rint(x * power) / power, np.rint(x / power) * power)
+    out[finite] = np.where(tiny, x, rounded)
+    return out
 
 
 def _documents(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, str]:
     """Each group's rows of ``frame`` (by its ``group`` column) as one JSON document of
-    ``fields``, column by column: ``{"measure": [...], "n": [...], ...}``, NaN as null.
+    ``fields``, column by column: ``{"measure": [...], "n": [...], ...}``, NaN as null,
+    numbers to ``STORED_DIGITS`` significant digits (pages show at most two decimals, the
+    CSV export six significant digits; stored in full they took half as much room again).
 
     orjson writes whole numpy columns; the standard library's encoder took seconds for a
     round's million values."""
@@ -425,9 +338,10 @@ def _documents(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, str]:
         elif name == "n":
             columns[name] = values.to_numpy(dtype=np.int64)[order]
         else:
-            columns[name] = pd.to_numeric(values, errors="coerce").to_numpy(
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan
-            )[order]
+            )
+            columns[name] = significant(numbers, STORED_DIGITS)[order]
     option = orjson.OPT_SERIALIZE_NUMPY
     return {
         key: orjson.dumps({k: v[a:b] for k, v in columns.items()}, option=option).decode()
