@@ -78,7 +78,9 @@ class Gated:
     groups: pd.DataFrame
     suppressed: pd.DataFrame
     parts: Callable[[], Iterator[pd.DataFrame]]  # the figures, computed a few measures at a time
-    analyses: Future[tuple[pd.DataFrame, pd.DataFrame]]  # comparisons, drivers
+    # Comparisons and drivers: for a large round each is computed in a worker process of its
+    # own while the figures are computed and stored here.
+    analyses: tuple[Future[pd.DataFrame], Future[pd.DataFrame]]
     audit: dict[str, Any] = field(default_factory=dict)
 
     def figure_parts(self) -> Iterator[pd.DataFrame]:
@@ -94,7 +96,8 @@ class Gated:
         return pd.concat(parts, ignore_index=True)
 
     def resolve(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return self.analyses.result()
+        compared, drivers = self.analyses
+        return compared.result(), drivers.result()
 
     @property
     def comparisons(self) -> pd.DataFrame:
@@ -438,16 +441,12 @@ def gate_round(
     units_only = np.arange(len(frames.groups)) < frames.groups.n_units
     root = _root_group(data)
     at_root = {m for m, groups in patterns.measures.items() if root in groups}
-    analyses = _background(
-        is_large(data),
-        _analyses,
-        replace(data, round=cast(Any, None)),  # no database object goes to a worker
-        frames,
-        {m: mask & units_only for m, mask in shown_masks.items()},
-        earlier,
-        lineage,
-        at_root,
-        data.round.min_group_size,
+    large = is_large(data)
+    plain = replace(data, round=cast(Any, None))  # no database object goes to a worker
+    unit_masks = {m: mask & units_only for m, mask in shown_masks.items()}
+    analyses = (
+        _background(large, _compared, plain, frames, unit_masks, earlier, lineage),
+        _background(large, _drivers, plain, frames, at_root, data.round.min_group_size),
     )
     suppressed = _suppression_log(patterns)
     audit = {
@@ -467,17 +466,14 @@ def gate_round(
     )
 
 
-def _analyses(
+def _compared(
     data: RoundData,
     frames: figures.Frames,
     unit_masks: figures.Shown,
     previous: list[comparisons.Previous],
     lineage: pd.DataFrame,
-    at_root: set[str],
-    k: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Comparisons of the shown unit cells (``unit_masks``) and the driver analysis (of the
-    measures shown for the whole organisation: ``at_root``)."""
+) -> pd.DataFrame:
+    """Comparisons of the shown unit cells (``unit_masks``)."""
     parts = list(figures.figure_parts(frames, data, unit_masks))
     columns = ["group", "measure", "n", "mean", "sd"]
     unit_cells = (
@@ -485,10 +481,7 @@ def _analyses(
         if parts
         else pd.DataFrame(columns=columns)
     )
-    return (
-        _comparisons(data, frames, unit_cells, previous, lineage),
-        _drivers(data, frames, at_root, k),
-    )
+    return _comparisons(data, frames, unit_cells, previous, lineage)
 
 
 _BACKGROUND: dict[str, Any] = {}
