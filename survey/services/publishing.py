@@ -112,9 +112,6 @@ class _Rows:
     kinds: list[str]  # int, float, bool or str, per column
     data: list[pd.Series]
 
-    def __len__(self) -> int:
-        return len(self.data[0])
-
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """The rows as plain Python values (JSON columns as their text)."""
         values = [_python(column, kind) for column, kind in zip(self.data, self.kinds, strict=True)]
