@@ -45,6 +45,8 @@ COLUMNS = [
     "note",
 ]
 
+TREND_TEST = "weighted trend"  # a weighted least-squares slope over the rounds (analysis.trend)
+
 
 @dataclass(frozen=True)
 class Previous:
@@ -343,7 +345,7 @@ def trends(current: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             "difference": fitted["slope"],
             "ci_low": fitted["ci_low"],
             "ci_high": fitted["ci_high"],
-            "test": "weighted trend",
+            "test": TREND_TEST,
             "statistic": fitted["statistic"],
             "p_value": fitted["p_value"],
             "note": fitted["direction"].astype(str)

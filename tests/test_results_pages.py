@@ -184,7 +184,12 @@ def test_unit_page_says_what_the_previous_round_comparison_is_with(
 
     assert "Det finns ingen tidigare publicerad omgång att jämföra med" in page(first, old)
     assert "Jämförs med Enhet OLD i 2025 (enheten har bytt namn)" in page(second, renamed)
-    assert "Jämförs med samma enhet i 2025" in page(second, other)
+    same = page(second, other)
+    assert "Jämförs med samma enhet i 2025" in same
+    # Each index comparison names its test, q and effect size in the page's language.
+    assert "Welchs t-test, q " in same
+    assert "Hedges g " in same
+    assert "Welch t-test" not in same  # the analysis's own (English) name stays in the CSV
     assert "Enheten är ny: den har ingen föregångare i 2025" in page(second, fresh)
     assert "I 2025 visades inga siffror för Enhet S1 (för att skydda små grupper)" in page(
         second, after_small

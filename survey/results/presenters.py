@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from analysis import compare
+from survey.comparisons import TREND_TEST
 from survey.i18n import pick
 from survey.models import Index, Questionnaire, Section, SurveyRound, Unit, User
 from survey.models.publication import WHOLE_GROUP, Publication
@@ -150,6 +152,21 @@ def labels(session: Session, survey_round: SurveyRound) -> Labels:
     return out
 
 
+def method_name(name: str | None) -> str:
+    """A test's or an effect size's name as the analysis stores it (English, also in the CSV
+    export), in the page's language."""
+    labels = {
+        compare.WELCH: _("Welch's t-test"),
+        compare.MANN_WHITNEY: _("Mann–Whitney U test (normal approximation, corrected for ties)"),
+        compare.PROPORTIONS: _("two-proportion z-test (pooled standard error)"),
+        TREND_TEST: _("weighted trend over the rounds"),
+        compare.HEDGES_G: _("Hedges' g"),
+        compare.RANK_BISERIAL: _("rank-biserial correlation"),
+        compare.COHENS_H: _("Cohen's h"),
+    }
+    return labels.get(name or "", name or "")
+
+
 def _comparison_cell(comparison: Comparison | None, decimals: int) -> dict[str, Any] | None:
     if comparison is None:
         return None
@@ -160,11 +177,11 @@ def _comparison_cell(comparison: Comparison | None, decimals: int) -> dict[str, 
         "reference_value": reference_value,
         "significant": comparison.significant,
         "direction": "up" if (comparison.difference or 0) > 0 else "down",
-        "test": comparison.test,
+        "test": method_name(comparison.test),
         "p": number(comparison.p_value, 3) if comparison.p_value is not None else "–",
         "q": number(comparison.q_value, 3) if comparison.q_value is not None else "–",
-        "effect": f"{comparison.effect_name}: {number(comparison.effect, 2)}"
-        if comparison.effect_name
+        "effect": f"{method_name(comparison.effect_name)} {number(comparison.effect, 2)}"
+        if comparison.effect_name and comparison.effect is not None
         else "",
         "note": comparison.note,
     }
