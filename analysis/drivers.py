@@ -106,8 +106,8 @@ def driver_analysis(
         )
 
     both = ~np.isnan(x) & ~np.isnan(y)[:, None]
-    rank_x = pd.DataFrame(np.where(both, x, np.nan)).rank(axis=0).to_numpy()
-    rank_y = pd.DataFrame(np.where(both, y[:, None], np.nan)).rank(axis=0).to_numpy()
+    rank_x = masked_ranks(x, both)
+    rank_y = masked_ranks(y, both)
     n = both.sum(axis=0).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = rank_x - np.nanmean(rank_x, axis=0)
@@ -134,6 +134,51 @@ def driver_analysis(
         }
     )
     return DriverResult(table=table, caveats=_caveats(item_list, n, enough, n_outcome, min_n))
+
+
+FEW_VALUES = 32  # up to this many distinct item values, ranks are counted, not sorted
+
+
+def masked_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Average ranks (tied values share the mean of their ranks) down each column of ``mask``
+    over the rows it marks, NaN elsewhere: ``DataFrame.rank(axis=0)`` of the masked values.
+
+    ``values`` is (n, p), or (n,) for one column shared by every column of ``mask``. Values on
+    a short scale (Likert answers) are ranked by counting each value, others by one sort per
+    column (one in all for a shared column).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if values.ndim == 1:
+        return _ranks_by_sorting(values, mask)
+    distinct = np.unique(values[mask])
+    if len(distinct) > FEW_VALUES:
+        columns = [_ranks_by_sorting(values[:, j], mask[:, [j]]) for j in range(mask.shape[1])]
+        return np.hstack(columns) if columns else np.full(mask.shape, np.nan)
+    ranks = np.full(mask.shape, np.nan)
+    below = np.zeros(mask.shape[1])
+    for value in distinct:
+        hit = mask & (values == value)
+        count = hit.sum(axis=0)
+        ranks = np.where(hit, below + (count + 1) / 2.0, ranks)
+        below += count
+    return ranks
+
+
+def _ranks_by_sorting(column: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``masked_ranks`` of one column of values for each column of ``mask``."""
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]  # NaN != NaN: each its own (never masked) tie
+    tie = np.cumsum(new) - 1
+    marked = mask[order]
+    if not len(ordered):
+        return np.full(mask.shape, np.nan)
+    count = np.add.reduceat(marked.astype(np.int64), np.flatnonzero(new), axis=0)
+    mean_rank = np.cumsum(count, axis=0) - count + (count + 1) / 2.0
+    ranks = np.empty(mask.shape)
+    ranks[order] = np.where(marked, mean_rank[tie], np.nan)
+    return ranks
 
 
 def _inference(

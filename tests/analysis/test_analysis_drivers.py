@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from analysis import driver_analysis
+from analysis.drivers import masked_ranks
 
 
 def survey(n: int = 120, seed: int = 3) -> pd.DataFrame:
@@ -114,3 +117,25 @@ def test_input_validation() -> None:
         driver_analysis(data.assign(strong="x"), items=ITEMS, outcome="hme", min_n=30)
     with pytest.raises(ValueError, match="at least one"):
         driver_analysis(data, items=[], outcome="hme", min_n=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(0, 60),
+    p=st.integers(1, 6),
+    scale=st.sampled_from([3, 5, 100]),  # counted (few values) or sorted
+)
+def test_masked_ranks_are_pandas_average_ranks(data: st.DataObject, n: int, p: int, scale: int):
+    """Reference: pandas' DataFrame.rank (average method) of the masked values."""
+    values = np.array(
+        data.draw(st.lists(st.integers(1, scale), min_size=n * p, max_size=n * p)), dtype=float
+    ).reshape(n, p)
+    mask = np.array(
+        data.draw(st.lists(st.booleans(), min_size=n * p, max_size=n * p)), dtype=bool
+    ).reshape(n, p)
+    expected = pd.DataFrame(np.where(mask, values, np.nan)).rank(axis=0).to_numpy()
+    np.testing.assert_array_equal(masked_ranks(values, mask), expected)
+    shared = values[:, 0]
+    expected = pd.DataFrame(np.where(mask, shared[:, None], np.nan)).rank(axis=0).to_numpy()
+    np.testing.assert_array_equal(masked_ranks(shared, mask), expected)
