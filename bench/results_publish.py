@@ -135,12 +135,12 @@ def run(url: str, round_id: int, day: dt.date) -> dict[str, Any]:
             for model in (PublishedGroup, SuppressedCell, PublishedDriver)
         }
         # Figures and comparisons are stored per group: counted here, after the clock.
-        for name, column in (
-            ("figures", PublishedGroup.figures),
-            ("comparisons", PublishedGroup.comparisons),
+        for name, columns in (
+            ("figures", [PublishedGroup.figures]),
+            ("comparisons", [PublishedGroup.index_comparisons, PublishedGroup.item_comparisons]),
         ):
-            documents = session.scalars(select(column).where(PublishedGroup.publication_id == pid))
-            rows[name] = sum(len(d["measure"]) for d in documents if d)
+            stored = session.execute(select(*columns).where(PublishedGroup.publication_id == pid))
+            rows[name] = sum(len(d["measure"]) for row in stored for d in row if d)
         audit = publication.audit
     engine.dispose()
     names = ["load", *INNER, "gate other", "encode", "store"]

@@ -184,12 +184,14 @@ def stored_rows(session: Session, publication_id: int, what: str) -> list[Simple
 
     from survey.models.publication import PublishedGroup, records
 
-    column = getattr(PublishedGroup, what)
+    names = ["index_comparisons", "item_comparisons"] if what == "comparisons" else [what]
+    columns = [getattr(PublishedGroup, name) for name in names]
     rows = session.execute(
-        select(PublishedGroup.key, column).where(PublishedGroup.publication_id == publication_id)
+        select(PublishedGroup.key, *columns).where(PublishedGroup.publication_id == publication_id)
     )
     return [
         SimpleNamespace(group_key=key, **record)
-        for key, document in rows
+        for key, *documents in rows
+        for document in documents
         for record in records(document)
     ]

@@ -12,12 +12,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, make_url, select
 from sqlalchemy.orm import Session
 
 import survey.models  # noqa: F401
 from survey.db import Base, make_engine
 from survey.migrate import alembic_config, upgrade
+from survey.models.publication import PublishedGroup
 from survey.services import publishing, rounds
 from tests.conftest import TEST_SECRET
 from tests.factories import TODAY, Factory, stored_rows
@@ -112,5 +113,16 @@ def test_publications_survive_migrating_down_and_up(scratch_url: str) -> None:
         upgrade(engine)
         with Session(engine) as session:
             assert _published(session, second.id) == before
+            # The indices' comparisons went apart from the questions'.
+            kinds = {f["measure"]: f["kind"] for f in before["figures"]}
+            for column, kind in (("index_comparisons", "index"), ("item_comparisons", "item")):
+                documents = session.scalars(
+                    select(getattr(PublishedGroup, column)).where(
+                        PublishedGroup.publication_id == second.id
+                    )
+                )
+                measures = {m for d in documents if d for m in d["measure"]}
+                assert measures
+                assert {kinds[m] for m in measures} == {kind}
     finally:
         engine.dispose()

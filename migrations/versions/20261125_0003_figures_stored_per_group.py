@@ -114,48 +114,71 @@ def _comparison_table(constraints: bool = False) -> tuple[str, list[Any]]:
     ]
 
 
+DOCUMENTS = ("figures", "index_comparisons", "item_comparisons")
+
+
 def _group_table() -> sa.Table:
     return sa.Table(
         "published_group",
         sa.MetaData(),
         sa.Column("publication_id", sa.Integer()),
         sa.Column("key", sa.String(length=160)),
-        sa.Column("figures", sa.JSON()),
-        sa.Column("comparisons", sa.JSON()),
+        *(sa.Column(name, sa.JSON()) for name in DOCUMENTS),
     )
 
 
-def _as_documents(rows: Any, fields: tuple[str, ...]) -> dict[tuple[int, str], dict[str, list]]:
-    documents: dict[tuple[int, str], dict[str, list]] = defaultdict(
+def _as_documents(
+    rows: Any, fields: tuple[str, ...], column: Any
+) -> dict[tuple[int, str, str], dict[str, list]]:
+    """Rows grouped into documents by publication, group and the document's column name
+    (``column(row)``)."""
+    documents: dict[tuple[int, str, str], dict[str, list]] = defaultdict(
         lambda: {name: [] for name in fields}
     )
     for row in rows:
         mapping = row._mapping
-        document = documents[(mapping["publication_id"], mapping["group_key"])]
+        place = (mapping["publication_id"], mapping["group_key"], column(mapping))
         for name in fields:
             value = mapping[name]
-            document[name].append(bool(value) if name == "significant" else value)
+            documents[place][name].append(bool(value) if name == "significant" else value)
     return documents
 
 
 def upgrade() -> None:
     with op.batch_alter_table("published_group", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("figures", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("comparisons", sa.JSON(), nullable=True))
+        for name in DOCUMENTS:
+            batch_op.add_column(sa.Column(name, sa.JSON(), nullable=True))
 
     bind = op.get_bind()
     groups = _group_table()
-    for column, (name, columns), fields in (
-        ("figures", _figure_table(), FIGURE_FIELDS),
-        ("comparisons", _comparison_table(), COMPARISON_FIELDS),
+    name, columns = _figure_table()
+    figures = sa.Table(name, sa.MetaData(), *columns)
+    name, columns = _comparison_table()
+    comparisons = sa.Table(name, sa.MetaData(), *columns)
+    # A measure's kind (item or index) is the same in every group of a publication.
+    kind_of = {
+        (pid, measure): kind
+        for pid, measure, kind in bind.execute(
+            sa.select(figures.c.publication_id, figures.c.measure, figures.c.kind).distinct()
+        )
+    }
+
+    def comparison_column(row: Any) -> str:
+        kind = kind_of.get((row["publication_id"], row["measure"]))
+        return "index_comparisons" if kind == "index" else "item_comparisons"
+
+    for table, fields, column in (
+        (figures, FIGURE_FIELDS, lambda _row: "figures"),
+        (comparisons, COMPARISON_FIELDS, comparison_column),
     ):
-        table = sa.Table(name, sa.MetaData(), *columns)
         ordered = sa.select(table).order_by(*[table.c[k] for k in KEY])
-        for (pid, key), document in _as_documents(bind.execute(ordered), fields).items():
+        for (pid, key, name), document in _as_documents(
+            bind.execute(ordered), fields, column
+        ).items():
             bind.execute(
                 sa.update(groups)
                 .where(groups.c.publication_id == pid, groups.c.key == key)
-                .values({column: document})
+                .values({name: document})
             )
 
     op.drop_table("published_figure")
@@ -172,7 +195,8 @@ def downgrade() -> None:
     groups = _group_table()
     for column, table, fields in (
         ("figures", figure_table, FIGURE_FIELDS),
-        ("comparisons", comparison_table, COMPARISON_FIELDS),
+        ("index_comparisons", comparison_table, COMPARISON_FIELDS),
+        ("item_comparisons", comparison_table, COMPARISON_FIELDS),
     ):
         stored = bind.execute(
             sa.select(groups.c.publication_id, groups.c.key, groups.c[column]).where(
@@ -190,5 +214,5 @@ def downgrade() -> None:
                 bind.execute(sa.insert(table), rows)
 
     with op.batch_alter_table("published_group", schema=None) as batch_op:
-        batch_op.drop_column("comparisons")
-        batch_op.drop_column("figures")
+        for name in reversed(DOCUMENTS):
+            batch_op.drop_column(name)

@@ -4,9 +4,10 @@ Publishing a round computes every figure once, through :mod:`survey.anonymity`, 
 only what passed. Pages, exports and (later) the API read these tables; nothing that shows
 results reads responses. Hidden cells are kept with the rule that hid them and no figures.
 
-A group's figures and comparisons are stored with the group, column by column, as one JSON
-document each: a round has some 17,000 groups but a million figures and comparisons, and pages
-read a group's figures together. Writing them as rows took most of the time of publishing.
+A group's figures and comparisons are stored with the group, column by column, as JSON
+documents (the indices' comparisons apart from the questions', which overviews do not read):
+a round has some 17,000 groups but a million figures and comparisons, and pages read a group's
+figures together. Writing them as rows took most of the time of publishing.
 """
 
 from __future__ import annotations
@@ -112,14 +113,16 @@ class PublishedGroup(Base):
     response_rate: Mapped[float | None] = mapped_column(Float)
     # A shown group's figures and comparisons, column by column (see FIGURE_FIELDS and
     # COMPARISON_FIELDS; ``records`` gives them row by row). None when the group is hidden.
+    # The indices' comparisons are apart from the questions': overviews read only those.
     figures: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
-    comparisons: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    index_comparisons: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    item_comparisons: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
 
     def figure_records(self) -> list[dict[str, Any]]:
         return records(self.figures)
 
     def comparison_records(self) -> list[dict[str, Any]]:
-        return records(self.comparisons)
+        return records(self.index_comparisons) + records(self.item_comparisons)
 
 
 class SuppressedCell(Base):

@@ -231,7 +231,12 @@ def overview(
 ) -> dict[str, Any]:
     names = labels(session, survey_round)
     groups = results.load_groups(
-        session, publication.id, measures=names.indices, units_only=True, kinds=["previous"]
+        session,
+        publication.id,
+        measures=names.indices,
+        units_only=True,
+        kinds=["previous"],
+        item_comparisons=False,
     )
     unit_groups = {g.unit_id: g for g in groups.values()}
     visible = results.visible_unit_ids(session, user)

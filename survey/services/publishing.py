@@ -359,10 +359,14 @@ def comparison_documents(comparisons: pd.DataFrame) -> dict[str, str]:
 def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
     groups = gated.groups
     figures = figure_documents(gated.figures)
-    comparisons = comparison_documents(gated.comparisons)
+    compared = gated.comparisons
+    kind_of = dict(zip(gated.figures["measure"], gated.figures["kind"], strict=True))
+    of_index = (compared["measure"].map(kind_of) == "index").to_numpy(dtype=bool)
     keys = groups["key"]
     groups = groups.assign(
-        figures=keys.map(figures).astype(object), comparisons=keys.map(comparisons).astype(object)
+        figures=keys.map(figures).astype(object),
+        index_comparisons=keys.map(comparison_documents(compared.loc[of_index])).astype(object),
+        item_comparisons=keys.map(comparison_documents(compared.loc[~of_index])).astype(object),
     )
     writer.write(
         PublishedGroup,
@@ -378,10 +382,11 @@ def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
             "headcount": "headcount",
             "response_rate": "response_rate",
             "figures": "figures",
-            "comparisons": "comparisons",
+            "index_comparisons": "index_comparisons",
+            "item_comparisons": "item_comparisons",
         },
         pid,
-        encoded=("figures", "comparisons"),
+        encoded=("figures", "index_comparisons", "item_comparisons"),
     )
     writer.write(
         SuppressedCell,

@@ -139,12 +139,11 @@ def _groups(
     publication_id: int,
     keys: list[str] | None,
     units_only: bool,
-    comparisons: bool,
-) -> dict[str, tuple[GroupResult, Any, Any]]:
-    """The groups with their stored figure and comparison documents (decoded)."""
+    documents: list[Any],
+) -> dict[str, tuple[GroupResult, list[Any]]]:
+    """The groups with these stored documents (decoded; NULL for any not wanted)."""
     g = PublishedGroup
-    documents = [g.figures, g.comparisons if comparisons else null()]
-    out: dict[str, tuple[GroupResult, Any, Any]] = {}
+    out: dict[str, tuple[GroupResult, list[Any]]] = {}
     for chunk in _chunks(keys):
         query = select(
             g.key,
@@ -162,8 +161,9 @@ def _groups(
             query = query.where(g.key.in_(chunk))
         if units_only:
             query = query.where(g.filter_question.is_(None))
-        for *row, figures, compared in session.execute(query):
-            out[row[0]] = (GroupResult(*row), figures, compared)
+        width = len(documents)
+        for row in session.execute(query):
+            out[row[0]] = (GroupResult(*row[:-width]), list(row[-width:]))
     return out
 
 
@@ -198,24 +198,33 @@ def load_groups(
     *,
     units_only: bool = False,
     kinds: list[str] | None = None,
+    item_comparisons: bool = True,
 ) -> dict[str, GroupResult]:
     """Groups with their figures, hidden measures and comparisons (all, or only ``keys``;
-    only unit groups with ``units_only``; only some measures and comparison kinds).
+    only unit groups with ``units_only``; only some measures and comparison kinds; without
+    the questions' comparisons when not ``item_comparisons``).
 
     Groups are read by their primary key (publication, key), a few thousand per query, with
     their figures and comparisons; the suppression log likewise."""
-    stored = _groups(session, publication_id, keys, units_only, comparisons)
+    g = PublishedGroup
+    documents = [
+        g.figures if measures != [] else null(),
+        g.index_comparisons if comparisons else null(),
+        g.item_comparisons if comparisons and item_comparisons else null(),
+    ]
+    stored = _groups(session, publication_id, keys, units_only, documents)
     wanted_measures = None if measures is None else set(measures)
     groups: dict[str, GroupResult] = {}
-    for key, (group, figures, compared) in stored.items():
+    for key, (group, (figures, *compared)) in stored.items():
         groups[key] = group
         for row in _selected(figures, FIGURE_ROW, wanted_measures):
             group.figures[row[0]] = Figure(*row)
         # Pages compare means (the % positive comparisons are in the CSV export).
-        for measure, kind, *values in _selected(
-            compared, COMPARISON_ROW, wanted_measures, metric="mean", kinds=kinds
-        ):
-            group.comparisons.setdefault(measure, {})[kind] = Comparison(kind, *values)
+        for document in compared:
+            for measure, kind, *values in _selected(
+                document, COMPARISON_ROW, wanted_measures, metric="mean", kinds=kinds
+            ):
+                group.comparisons.setdefault(measure, {})[kind] = Comparison(kind, *values)
     # Every group of the publication: no need to list them. Otherwise the ones found.
     wanted = None if keys is None and not units_only else list(groups)
     h = SuppressedCell
