@@ -19,10 +19,10 @@ import survey.models  # noqa: F401
 from survey.db import Base, make_engine
 from survey.migrate import alembic_config, upgrade
 from survey.models.publication import PublishedGroup
-from survey.services import publishing, rounds
+from survey.services import publishing
 from tests.conftest import TEST_SECRET
 from tests.factories import TODAY, Factory, stored_rows
-from tests.test_publishing import fill, publish
+from tests.test_publishing import second_round
 
 
 def test_one_head() -> None:
@@ -83,14 +83,7 @@ def test_publications_survive_migrating_down_and_up(scratch_url: str) -> None:
     try:
         upgrade(engine)
         with Session(engine, expire_on_commit=False) as session:
-            make = Factory(session, TEST_SECRET)
-            sizes = {"A": 8, "B": 7, "C": 3}
-            first, units = publish(make, sizes)
-            first.round.opens_on = first.round.closes_on = TODAY.replace(year=TODAY.year - 1)
-            survey_round = make.round({units[c]: n + 2 for c, n in sizes.items()})
-            for i, (code, n) in enumerate(sizes.items()):
-                fill(make, survey_round, units[code], n, seed=20 + i)
-            rounds.close_round(session, survey_round)
+            survey_round = second_round(Factory(session, TEST_SECRET), {"A": 8, "B": 7, "C": 3})
             second = publishing.publish_round(session, survey_round.id, TODAY)
             session.commit()
             before = _published(session, second.id)

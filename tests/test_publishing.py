@@ -249,6 +249,17 @@ def test_published_pattern_passes_the_exact_audit(make: Factory, db_session: Ses
     assert result.safe
 
 
+def second_round(make: Factory, sizes: dict[str, int]) -> SurveyRound:
+    """A published round a year ago and a closed round now, of the same units."""
+    first, units = publish(make, sizes)
+    first.round.opens_on = first.round.closes_on = TODAY.replace(year=TODAY.year - 1)
+    second = make.round({units[c]: n + 2 for c, n in sizes.items()})
+    for i, (code, n) in enumerate(sizes.items()):
+        fill(make, second, units[code], n, seed=20 + i)
+    rounds.close_round(make.session, second)
+    return second
+
+
 def _stored(session: Session, publication_id: int) -> dict[str, list[tuple[Any, ...]]]:
     """Every row a publication stored, without its id, in a stable order."""
     out: dict[str, list[tuple[Any, ...]]] = {}
@@ -279,13 +290,7 @@ def test_worker_processes_publish_exactly_what_one_process_does(
     """A large round's passes, scores and analyses run in forked workers: same rows."""
     from survey import anonymity
 
-    sizes = {"A": 12, "B": 9, "C": 3, "D": 11}
-    first, units = publish(make, sizes)
-    first.round.opens_on = first.round.closes_on = TODAY.replace(year=TODAY.year - 1)
-    second = make.round({units[c]: n + 2 for c, n in sizes.items()})
-    for i, (code, n) in enumerate(sizes.items()):
-        fill(make, second, units[code], n, seed=20 + i)
-    rounds.close_round(db_session, second)
+    second = second_round(make, {"A": 12, "B": 9, "C": 3, "D": 11})
     assert not anonymity.is_large(publishing.load_round(db_session, second.id))
     alone = publishing.publish_round(db_session, second.id, TODAY)
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from survey.models import SurveyRound, Unit
 from survey.models.publication import (
@@ -208,9 +208,14 @@ def kolada_rows(session: Session, round_id: int) -> list[dict[str, Any]]:
     unit_groups = {
         g.unit_id: g
         for g in session.scalars(
-            select(PublishedGroup).where(
+            select(PublishedGroup)
+            .where(
                 PublishedGroup.publication_id == publication.id,
                 PublishedGroup.filter_question.is_(None),
+            )
+            # Only figures are used: the comparisons are most of what is stored.
+            .options(
+                defer(PublishedGroup.index_comparisons), defer(PublishedGroup.item_comparisons)
             )
         )
     }

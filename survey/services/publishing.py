@@ -62,9 +62,9 @@ def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previou
             for name in names:
                 columns[name] += document[name]
         figures = pd.DataFrame(columns)
-        for name in ("n", "mean", "sd", "score_mean"):
-            figures[name] = pd.to_numeric(figures[name]).astype(np.float64)
         figures["n"] = figures["n"].astype(np.int64)
+        for name in ("mean", "sd", "score_mean"):  # null: NaN
+            figures[name] = pd.to_numeric(figures[name]).astype(np.float64)
         if not latest:
             figures["distribution"] = None
         result.append(Previous(prev_round.period_label, order, figures, frozenset(units)))
