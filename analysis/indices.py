@@ -358,43 +358,63 @@ def respondent_scores(
     defs = validate_definitions(definitions, questions)
     share = _resolve_share(defs, min_answered_share)
     r = require_columns(responses, [respondent, group, "question", "value"], "responses")
-    r = r[r["question"].isin(defs["question"])]
-    if r[[respondent, group, "question"]].isna().any().any():
+    # Everything below works on integer codes: the defined questions, the indices (sorted, as
+    # the result is), and the respondent × group pairs (sorted too).
+    items = pd.Index(pd.unique(defs["question"]))
+    item = items.get_indexer(r["question"])
+    inside = item >= 0
+    r, item = r.loc[inside], item[inside]
+    if r[[respondent, group]].isna().any().any():
         raise ValueError(f"responses.{respondent}, .{group} and .question must not be missing")
-    if r.duplicated([respondent, group, "question"]).any():
+    who, respondents = pd.factorize(r[respondent], sort=True)
+    where, groups = pd.factorize(r[group], sort=True)
+    pair = who.astype(np.int64) * max(len(groups), 1) + where
+    if pd.Series(pair * len(items) + item).duplicated().any():
         raise ValueError("responses hold more than one answer to a question by one respondent")
     value = as_float(r["value"], "responses.value")
     check_integer_valued(value, "responses.value")
-    points = scale_lookup(questions, r["question"], name="responses")
+    item_points = defs.drop_duplicates("question").set_index("question")["scale_points"]
+    points = item_points.reindex(items).to_numpy(dtype=np.float64)[item]
     if (value < 0).any() or (value > points).any():
         raise ValueError("responses.value must be 0 (don't know) or 1..scale_points")
-    long = (
-        r[[respondent, group, "question"]]
-        .assign(value=value)
-        .merge(defs[["index", "question", "reverse", "scale_points"]], on="question", how="inner")
+    # One row per answer and index it belongs to (an item may sit in several indices).
+    index_names = np.array(sorted(set(defs["index"])), dtype=object)
+    of_item = items.get_indexer(defs["question"])
+    order = np.argsort(of_item, kind="stable")
+    per_item = np.bincount(of_item, minlength=len(items))
+    first = np.concatenate([[0], np.cumsum(per_item)[:-1]])
+    repeat = per_item[item]
+    source = np.repeat(np.arange(len(item)), repeat)
+    step = np.arange(len(source)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    definition = order[first[item[source]] + step]
+    index_code = pd.Index(index_names).get_indexer(defs["index"]).astype(np.int64)[definition]
+    reverse = defs["reverse"].to_numpy(dtype=bool)[definition]
+    value, points = value[source], points[source]
+    answered = value > 0
+    score = np.zeros(len(value))
+    score[answered] = item_score(value[answered], points[answered], reverse[answered])
+    cells, cell = np.unique(pair[source] * len(index_names) + index_code, return_inverse=True)
+    n_answered = np.bincount(cell, weights=answered, minlength=len(cells)).astype(np.int64)
+    total = np.bincount(cell, weights=score, minlength=len(cells))
+    index_of_cell = cells % len(index_names)
+    n_items = defs.groupby("index").size().reindex(index_names).to_numpy(dtype=np.int64)
+    n_items = n_items[index_of_cell]
+    needed = share.reindex(index_names).to_numpy(dtype=np.float64)[index_of_cell] * n_items
+    counted = (n_answered > 0) & (n_answered >= needed - 1e-9)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counted, total / n_answered, np.nan)
+    pairs = cells // len(index_names)
+    return pd.DataFrame(
+        {
+            respondent: respondents.take(pairs // max(len(groups), 1)),
+            group: groups.take(pairs % max(len(groups), 1)),
+            "index": index_names[index_of_cell],
+            "n_answered": n_answered,
+            "n_items": n_items,
+            "counted": counted,
+            "score": mean,
+        }
     )
-    answered = long["value"].to_numpy() > 0
-    score = np.full(len(long), np.nan)
-    score[answered] = item_score(
-        long["value"].to_numpy()[answered],
-        long["scale_points"].to_numpy()[answered],
-        long["reverse"].to_numpy()[answered],
-    )
-    long = long.assign(score=score, answered=answered)
-    keys = [respondent, group, "index"]
-    out = (
-        long.groupby(keys, sort=True)
-        .agg(n_answered=("answered", "sum"), score=("score", "mean"))
-        .reset_index()
-    )
-    n_items = defs.groupby("index").size()
-    out["n_items"] = out["index"].map(n_items).astype(np.int64)
-    out["n_answered"] = out["n_answered"].astype(np.int64)
-    needed = out["index"].map(share).to_numpy() * out["n_items"].to_numpy()
-    counted = (out["n_answered"].to_numpy() > 0) & (out["n_answered"].to_numpy() >= needed - 1e-9)
-    out["counted"] = counted
-    out["score"] = out["score"].where(counted)
-    return out[[respondent, group, "index", "n_answered", "n_items", "counted", "score"]]
 
 
 def respondent_mean(

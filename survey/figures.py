@@ -356,7 +356,7 @@ def index_scores(data: RoundData, rule: str | None = None) -> pd.DataFrame:
     questions = data.questions.loc[:, ["question", "scale_points"]]
     wanted = data.answers["question"].isin(indices["question"]).to_numpy()
     items = data.answers.loc[wanted, ["respondent", "question", "value"]]
-    items = items.assign(question=items["question"].astype(str), group=0)
+    items = items.assign(group=0)
     parts = []
     for rule_, defs in indices.groupby("rule"):
         share = 1e-9 if rule_ == "item_mean" else None

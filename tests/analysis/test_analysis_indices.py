@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import (
     IndexDefinition,
@@ -270,3 +272,82 @@ def test_index_definition_objects() -> None:
         IndexDefinition("x", ["q1"], min_answered_share=0)
     with pytest.raises(ValueError, match="no index definitions"):
         definitions_frame([])
+
+
+SCALES = {"a": 4, "b": 5, "c": 5, "d": 7}
+INDEX_ITEMS = {"x": ["a", "b", "c"], "y": ["c", "d"], "z": ["b"]}  # c and b in two indices
+
+
+@st.composite
+def scored_answers(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Answers of a few respondents in a few groups (each answers a subset of the questions,
+    don't know included), definitions with overlapping indices and reversed items."""
+    rows = []
+    for person in range(draw(st.integers(0, 12))):
+        groups = draw(st.lists(st.sampled_from(["g1", "g2", "g3"]), min_size=1, unique=True))
+        for group in groups:
+            for question in draw(st.lists(st.sampled_from(sorted(SCALES)), unique=True)):
+                value = draw(st.integers(0, SCALES[question]))
+                rows.append((f"r{person}", group, question, value))
+    answers = pd.DataFrame(rows, columns=["respondent", "group", "question", "value"])
+    defs = pd.DataFrame(
+        [
+            (index, question, draw(st.booleans()))
+            for index, items in INDEX_ITEMS.items()
+            for question in items
+        ],
+        columns=["index", "question", "reverse"],
+    )
+    shares = {index: draw(st.sampled_from([0.25, 0.5, 1.0])) for index in INDEX_ITEMS}
+    return answers, defs.assign(min_answered_share=defs["index"].map(shares)), shares
+
+
+@given(scored_answers())
+@settings(max_examples=150, deadline=None)
+def test_respondent_scores_match_a_plain_computation(
+    case: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]],
+) -> None:
+    # Reference: each respondent × group × index by hand, in plain Python, straight from the
+    # rule: the mean of the answered items' 0–100 scores, counted when at least the share of
+    # the index's items is answered.
+    answers, defs, shares = case
+    questions = pd.DataFrame({"question": list(SCALES), "scale_points": list(SCALES.values())})
+    reverse = {(i, q): r for i, q, r in defs[["index", "question", "reverse"]].itertuples(False)}
+    expected = {}
+    for (person, group), own in answers.groupby(["respondent", "group"]):
+        given_ = dict(zip(own["question"], own["value"], strict=True))
+        for index, items in INDEX_ITEMS.items():
+            mine = [q for q in items if q in given_]
+            if not mine:
+                continue
+            scores = []
+            for q in mine:
+                x, p = given_[q], SCALES[q]
+                if x > 0:
+                    scores.append(((p - x) if reverse[index, q] else (x - 1)) / (p - 1) * 100)
+            counted = bool(scores) and len(scores) >= shares[index] * len(items)
+            mean = sum(scores) / len(scores) if scores else None
+            expected[person, group, index] = (len(scores), counted, mean)
+    result = respondent_scores(answers, questions, defs)
+    assert list(result.columns) == [
+        "respondent",
+        "group",
+        "index",
+        "n_answered",
+        "n_items",
+        "counted",
+        "score",
+    ]
+    keys = list(zip(result["respondent"], result["group"], result["index"], strict=True))
+    assert keys == sorted(expected)  # one row per respondent × group × index, sorted
+    for row in result.itertuples(index=False):
+        n, counted, score = expected[row.respondent, row.group, row.index]
+        assert (row.n_answered, row.n_items, row.counted) == (
+            n,
+            len(INDEX_ITEMS[row.index]),
+            counted,
+        )
+        if counted:
+            assert row.score == pytest.approx(score, abs=1e-9)
+        else:
+            assert np.isnan(row.score)
