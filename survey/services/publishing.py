@@ -323,10 +323,8 @@ def _documents(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, str]:
     columns: dict[str, Any] = {}
     for name in fields:
         values = frame[name]
-        if name == "distribution":  # lists of counts (items), or nothing (indices)
-            plain = values.to_numpy(dtype=object)[order].tolist()
-            columns[name] = [v if isinstance(v, list | tuple) else None for v in plain]
-        elif name in TEXT_FIELDS:
+        if name == "distribution" or name in TEXT_FIELDS:
+            # Distributions: arrays (or lists) of counts for items, nothing for indices.
             array = values.to_numpy(dtype=object)[order]
             array[pd.isna(array)] = None
             columns[name] = array.tolist()
@@ -360,8 +358,9 @@ def _store_rows(writer: _Writer, gated: anonymity.Gated, pid: int) -> None:
     groups = gated.groups
     figures = figure_documents(gated.figures)
     compared = gated.comparisons
-    kind_of = dict(zip(gated.figures["measure"], gated.figures["kind"], strict=True))
-    of_index = (compared["measure"].map(kind_of) == "index").to_numpy(dtype=bool)
+    shown = gated.figures
+    indices = shown.loc[(shown["kind"] == "index").to_numpy(), "measure"].unique()
+    of_index = compared["measure"].isin(indices).to_numpy(dtype=bool)
     keys = groups["key"]
     groups = groups.assign(
         figures=keys.map(figures).astype(object),
