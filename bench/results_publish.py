@@ -5,7 +5,7 @@ publishing alone. The gate's phases are timed by wrapping its steps (module attr
 up at call time), without changing the application:
 
 load         read the round (:func:`survey.services.aggregates.load_round`), the previous
-             rounds' publications and the unit lineage
+             rounds' publications (decoded in a thread meanwhile) and the unit lineage
 suppression  the group-level pass and one pass per question and index (with their audits)
 figures      raw frames, item and index figures, keeping the shown cells
 comparisons  parent, rest, previous round and trends, with FDR
@@ -39,7 +39,7 @@ from survey.services import publishing
 PHASES: dict[str, list[tuple[Any, str]]] = {
     "load": [
         (publishing, "load_round"),
-        (publishing, "previous_rounds"),
+        (publishing, "previous_documents"),  # decoded in a thread meanwhile: not wrapped
         (publishing, "lineage_edges"),
     ],
     "suppression": [(anonymity, "_patterns"), (anonymity, "suppression_patterns")],

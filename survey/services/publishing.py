@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -13,6 +14,7 @@ from typing import Any, cast
 import numpy as np
 import orjson
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy import JSON, Boolean, Float, Integer, Table, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -36,27 +38,40 @@ CHUNK = 5000
 SQLITE_CACHE_KIB = 131072
 
 
-def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previous]:
-    """Earlier published rounds (oldest first) with their shown unit figures (distributions
-    only for the latest, the one the round is compared with item by item)."""
+Documents = list[tuple[str, list[tuple[int, str | None]]]]  # period, (unit, figures JSON)
+
+
+def previous_documents(session: Session, survey_round: SurveyRound) -> Documents:
+    """Earlier published rounds (oldest first): their period and each unit group's figures as
+    JSON text, not decoded (see :func:`previous_rounds`)."""
     earlier = session.execute(
         earlier_publications(survey_round).order_by(SurveyRound.closes_on)
     ).all()
-    result = []
-    names = ["measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
-    for order, (prev_round, publication) in enumerate(earlier):
-        latest = order == len(earlier) - 1
-        columns: dict[str, list[Any]] = {name: [] for name in ["unit", *names]}
-        units: set[int] = set()
+    result: Documents = []
+    for prev_round, publication in earlier:
         stored = session.execute(
-            select(PublishedGroup.unit_id, PublishedGroup.figures).where(
+            select(PublishedGroup.unit_id, sa.cast(PublishedGroup.figures, sa.Text)).where(
                 PublishedGroup.publication_id == publication.id,
                 PublishedGroup.filter_question.is_(None),
             )
         )
-        for unit_id, document in stored:
+        result.append((prev_round.period_label, [(u, d) for u, d in stored]))
+    return result
+
+
+def previous_rounds(documents: Documents) -> list[Previous]:
+    """The earlier rounds' shown unit figures (:func:`previous_documents`), distributions
+    only for the latest, the one the round is compared with item by item."""
+    result = []
+    names = ["measure", "kind", "n", "mean", "sd", "score_mean", "distribution"]
+    for order, (period, stored) in enumerate(documents):
+        latest = order == len(documents) - 1
+        columns: dict[str, list[Any]] = {name: [] for name in ["unit", *names]}
+        units: set[int] = set()
+        for unit_id, text in stored:
             units.add(unit_id)
-            if not document:
+            document = orjson.loads(text) if text else None
+            if not document:  # a hidden group (SQL NULL), or JSON null
                 continue
             columns["unit"] += [unit_id] * len(document["measure"])
             for name in names:
@@ -67,7 +82,7 @@ def previous_rounds(session: Session, survey_round: SurveyRound) -> list[Previou
             figures[name] = pd.to_numeric(figures[name]).astype(np.float64)
         if not latest:
             figures["distribution"] = None
-        result.append(Previous(prev_round.period_label, order, figures, frozenset(units)))
+        result.append(Previous(period, order, figures, frozenset(units)))
     return result
 
 
@@ -216,10 +231,15 @@ def publish_round(
     survey_round = session.get_one(SurveyRound, round_id)
     if survey_round.status not in ("closed", "published"):
         raise Conflict("round_not_closed")
-    data = load_round(session, round_id)
-    gated = anonymity.gate_round(
-        data, lambda: previous_rounds(session, survey_round), lineage_edges(session)
-    )
+    # The earlier rounds' figures are decoded in a thread while this one waits for the
+    # database to gather the answers (the database calls let go of the GIL meanwhile).
+    documents = previous_documents(session, survey_round)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        decoded = thread.submit(previous_rounds, documents)
+        data = load_round(session, round_id)
+        lineage = lineage_edges(session)
+        previous = decoded.result()
+    gated = anonymity.gate_round(data, previous, lineage)
     with _storage_settings(session):
         publication = _store(session, survey_round, gated, today, by)
     survey_round.status = "published"
