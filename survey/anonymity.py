@@ -143,13 +143,13 @@ def _published(pattern: pd.DataFrame) -> set[str]:
 
 def _pass(
     structure: disclosure.Structure,
-    people: pd.DataFrame,
+    counts: disclosure.AtomCounts | pd.DataFrame,
     k: int,
     hidden: set[str] | None,
     audits: list[dict[str, Any]],
     name: str,
 ) -> pd.DataFrame:
-    counts = disclosure.count_atoms(structure, people)
+    """One pass over ``counts`` (or a frame of respondents, counted here)."""
     # protect() = suppress() + the audit the engine must pass before it stops.
     pattern, result = disclosure.protect(
         structure, counts, k, initially_hidden=sorted(hidden or ())
@@ -172,16 +172,18 @@ class PassResult:
 
 def _measure_pass(
     structure: disclosure.Structure,
-    people: pd.DataFrame,
+    atoms: disclosure.Atoms,
     who: np.ndarray,
     k: int,
     hidden: np.ndarray,
 ) -> PassResult:
     """One question's or index's pass: ``who`` answered it, ``hidden`` (positions) stay hidden."""
-    counts = disclosure.count_atoms(structure, people.iloc[who])
-    ids = structure.groups["group"].to_numpy()[hidden].tolist()
-    pattern, result = disclosure.protect(structure, counts, k, initially_hidden=ids)
     size = structure.n_publishable
+    keep_hidden = np.zeros(size, dtype=bool)
+    keep_hidden[hidden] = True
+    pattern, result = disclosure.protect(
+        structure, atoms.count(who), k, initially_hidden=keep_hidden
+    )
     published = pattern["published"].to_numpy(dtype=bool)
     rules = pattern["rule"].iloc[:size].to_numpy(dtype=object, na_value=None)
     rule = pd.Index(disclosure.RULES).get_indexer(rules).astype(np.int8)
@@ -193,12 +195,14 @@ def _measure_pass(
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(structure: disclosure.Structure, people: pd.DataFrame, data: RoundData) -> None:
-    _WORKER.update(structure=structure, people=people, data=data)
+def _start_worker(
+    structure: disclosure.Structure, atoms: disclosure.Atoms, data: RoundData
+) -> None:
+    _WORKER.update(structure=structure, atoms=atoms, data=data)
 
 
 def _worker_pass(who: np.ndarray, k: int, hidden: np.ndarray) -> PassResult:
-    return _measure_pass(_WORKER["structure"], _WORKER["people"], who, k, hidden)
+    return _measure_pass(_WORKER["structure"], _WORKER["atoms"], who, k, hidden)
 
 
 def _worker_scores(rule: str) -> pd.DataFrame:
@@ -234,15 +238,15 @@ class _Runner:
     def __init__(
         self,
         structure: disclosure.Structure,
-        people: pd.DataFrame,
+        atoms: disclosure.Atoms,
         data: RoundData,
         pool: ProcessPoolExecutor | None,
     ) -> None:
-        self.structure, self.people, self.data, self.pool = structure, people, data, pool
+        self.structure, self.atoms, self.data, self.pool = structure, atoms, data, pool
 
     def passes(self, tasks: list[Task]) -> Callable[[], dict[str, PassResult]]:
         if self.pool is None:
-            done = {m: _measure_pass(self.structure, self.people, w, k, h) for m, w, k, h in tasks}
+            done = {m: _measure_pass(self.structure, self.atoms, w, k, h) for m, w, k, h in tasks}
             return lambda: done
         futures = {m: self.pool.submit(_worker_pass, w, k, h) for m, w, k, h in tasks}
         return lambda: {m: f.result() for m, f in futures.items()}
@@ -259,19 +263,19 @@ class _Runner:
 
 @contextmanager
 def _runner(
-    structure: disclosure.Structure, people: pd.DataFrame, data: RoundData
+    structure: disclosure.Structure, atoms: disclosure.Atoms, data: RoundData
 ) -> Iterator[_Runner]:
     if not is_large(data):
-        yield _Runner(structure, people, data, None)
+        yield _Runner(structure, atoms, data, None)
         return
     light = replace(data, round=cast(Any, None))  # no database object goes to a worker
     with ProcessPoolExecutor(
         max_workers=_workers(),
         mp_context=_context(),
         initializer=_start_worker,
-        initargs=(structure, people, light),
+        initargs=(structure, atoms, light),
     ) as pool:
-        yield _Runner(structure, people, data, pool)
+        yield _Runner(structure, atoms, data, pool)
 
 
 @dataclass(frozen=True)
@@ -309,7 +313,10 @@ def _patterns(
     survey_round = data.round
     structure, people = _structure(data)
     audits: list[dict[str, Any]] = []
-    level = _pass(structure, people, survey_round.min_group_size, None, audits, "respondents")
+    atoms = disclosure.find_atoms(structure, people)  # once: every pass counts a subset
+    level = _pass(
+        structure, atoms.count(), survey_round.min_group_size, None, audits, "respondents"
+    )
     size = structure.n_publishable
     level_hidden = ~level["published"].to_numpy(dtype=bool)[:size]
     thresholds = figures.measure_thresholds(
@@ -319,7 +326,7 @@ def _patterns(
     nobody = np.array([], dtype=np.int64)
     index_keys = sorted(set(data.indices["index"]))
     items_first = [m for m in thresholds if m not in set(index_keys)]
-    with _runner(structure, people, data) as run:
+    with _runner(structure, atoms, data) as run:
         scored = (lambda: scores) if scores is not None else run.scores()
         hidden = np.flatnonzero(level_hidden)
         items = run.passes(

@@ -42,9 +42,11 @@ from analysis.disclosure.findings import FINDING_COLUMNS, AuditResult
 from analysis.disclosure.structure import (
     GROUP_COLUMNS,
     AtomCounts,
+    Atoms,
     Structure,
     build_structure,
     count_atoms,
+    find_atoms,
     group_counts,
 )
 
@@ -54,12 +56,14 @@ __all__ = [
     "RESULT_COLUMNS",
     "RULES",
     "AtomCounts",
+    "Atoms",
     "AuditResult",
     "Structure",
     "audit",
     "build_structure",
     "count_atoms",
     "exact_audit",
+    "find_atoms",
     "group_counts",
     "incidence",
     "protect",

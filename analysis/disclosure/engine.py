@@ -178,9 +178,10 @@ def suppress(
         level or those who answered question q for q's pass; a frame is counted on the fly.
     k : int
         Minimum group size of this pass (the round's k, or a sensitive question's higher one).
-    initially_hidden : iterable of str or pandas.DataFrame, optional
-        Groups that must stay hidden, e.g. the group-level result (hidden = not published);
-        they get rule ``inherited`` unless they are empty or below k here.
+    initially_hidden : iterable of str, pandas.DataFrame or numpy.ndarray of bool, optional
+        Groups that must stay hidden, e.g. the group-level result (hidden = not published), or
+        a mask over the publishable groups; they get rule ``inherited`` unless they are empty or
+        below k here.
 
     Returns
     -------

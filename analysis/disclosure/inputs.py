@@ -29,9 +29,14 @@ def check_k(k: object) -> int:
 
 
 def hidden_positions(structure: Structure, hidden: object) -> np.ndarray:
-    """Publishable positions named by ``hidden``: group ids, or a frame with group/published."""
+    """Publishable positions named by ``hidden``: group ids, a frame with group/published, or
+    a boolean mask over the publishable groups."""
     if hidden is None:
         return np.zeros(0, dtype=np.int64)
+    if isinstance(hidden, np.ndarray) and hidden.dtype == bool:
+        if hidden.shape != (structure.n_publishable,):
+            raise ValueError(f"a hidden mask must have {structure.n_publishable} entries")
+        return np.flatnonzero(hidden)
     if isinstance(hidden, pd.DataFrame):
         if not {"group", "published"} <= set(hidden.columns):
             raise ValueError("initially_hidden frame needs columns group, published")

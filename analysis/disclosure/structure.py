@@ -35,9 +35,11 @@ from scipy import sparse
 __all__ = [
     "GROUP_COLUMNS",
     "AtomCounts",
+    "Atoms",
     "Structure",
     "build_structure",
     "count_atoms",
+    "find_atoms",
     "group_counts",
 ]
 
@@ -396,6 +398,15 @@ def count_atoms(
     >>> c.own.tolist(), c.tables[0].tolist()
     ([1, 2], [[0, 1, 0], [1, 0, 1]])
     """
+    unit, codes, n = _row_codes(structure, data, count)
+    return _count(structure, unit, codes, n)
+
+
+def _row_codes(
+    structure: Structure, data: pd.DataFrame, count: str | None
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Each row's unit position, category positions (``rest``: the number of categories) and
+    count, checked."""
     needed = ["unit", *structure.questions] + ([count] if count is not None else [])
     if not isinstance(data, pd.DataFrame) or any(c not in data.columns for c in needed):
         raise ValueError(f"data must be a DataFrame with columns {needed}")
@@ -412,11 +423,17 @@ def count_atoms(
         if np.isnan(values).any() or (values < 0).any() or (values != np.floor(values)).any():
             raise ValueError(f"data.{count} must hold non-negative whole numbers")
         n = values.astype(np.int64)
-    nu = structure.n_units
     codes = []
     for q, cats in zip(structure.questions, structure.categories, strict=True):
         col, _ = _positions(data[q], cats)
         codes.append(np.where(col < 0, len(cats), col).astype(np.int64))
+    return unit, codes, n
+
+
+def _count(
+    structure: Structure, unit: np.ndarray, codes: list[np.ndarray], n: np.ndarray
+) -> AtomCounts:
+    nu = structure.n_units
     own = np.bincount(unit, weights=n, minlength=nu).astype(np.int64)
     tables = []
     for code, cats in zip(codes, structure.categories, strict=True):
@@ -426,21 +443,71 @@ def count_atoms(
     return AtomCounts(structure, _atom_frame(structure, unit, codes, n), own, tuple(tables))
 
 
-def _atom_frame(
-    structure: Structure, unit: np.ndarray, codes: list[np.ndarray], n: np.ndarray
-) -> pd.DataFrame:
+def _atom_keys(structure: Structure, unit: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
     key = unit.copy()
     for code, cats in zip(codes, structure.categories, strict=True):
         key = key * (len(cats) + 1) + code
-    uniq, inverse = np.unique(key, return_inverse=True)
-    total = np.bincount(inverse, weights=n).astype(np.int64)
-    cols: dict[str, np.ndarray] = {}
-    rest = uniq
-    for q, cats in reversed(list(zip(structure.questions, structure.categories, strict=True))):
-        cols[q] = rest % (len(cats) + 1)
+    return key
+
+
+def _split_keys(structure: Structure, keys: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Unit and category positions of atom keys (:func:`_atom_keys`)."""
+    codes: list[np.ndarray] = []
+    rest = keys
+    for cats in reversed(structure.categories):
+        codes.insert(0, rest % (len(cats) + 1))
         rest = rest // (len(cats) + 1)
-    frame = pd.DataFrame({"unit": rest, **{q: cols[q] for q in structure.questions}, "n": total})
+    return rest, codes
+
+
+def _atom_frame(
+    structure: Structure, unit: np.ndarray, codes: list[np.ndarray], n: np.ndarray
+) -> pd.DataFrame:
+    uniq, inverse = np.unique(_atom_keys(structure, unit, codes), return_inverse=True)
+    total = np.bincount(inverse, weights=n).astype(np.int64)
+    unit_of, codes_of = _split_keys(structure, uniq)
+    frame = pd.DataFrame(
+        {"unit": unit_of, **dict(zip(structure.questions, codes_of, strict=True)), "n": total}
+    )
     return frame.loc[frame["n"] > 0].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Atoms:
+    """Which atom each respondent of a frame falls in, found once so that the passes of a
+    round count subsets of them (:meth:`count`) without reading the frame again.
+
+    Build it with :func:`find_atoms`.
+    """
+
+    structure: Structure
+    of_row: np.ndarray  # each row's atom
+    unit: np.ndarray  # each atom's unit position
+    codes: tuple[np.ndarray, ...]  # each atom's category position per question
+
+    def count(self, rows: np.ndarray | None = None) -> AtomCounts:
+        """What :func:`count_atoms` returns for the frame's rows at positions ``rows``
+        (every row when None).
+
+        Examples
+        --------
+        >>> tree = pd.DataFrame({"unit": ["R", "A"], "parent": [None, "R"]})
+        >>> s = build_structure(tree, {"gender": ["w", "m"]})
+        >>> data = pd.DataFrame({"unit": ["A", "A", "R"], "gender": ["w", None, "m"]})
+        >>> find_atoms(s, data).count(np.array([0, 2])).tables[0].tolist()
+        [[0, 1, 0], [1, 0, 0]]
+        """
+        chosen = self.of_row if rows is None else self.of_row[rows]
+        n = np.bincount(chosen, minlength=len(self.unit))
+        return _count(self.structure, self.unit, list(self.codes), n)
+
+
+def find_atoms(structure: Structure, data: pd.DataFrame) -> Atoms:
+    """Each respondent's atom (``data`` as for :func:`count_atoms`, one row per respondent)."""
+    unit, codes, _ = _row_codes(structure, data, None)
+    keys, of_row = np.unique(_atom_keys(structure, unit, codes), return_inverse=True)
+    atom_unit, atom_codes = _split_keys(structure, keys)
+    return Atoms(structure, of_row.astype(np.int64), atom_unit, tuple(atom_codes))
 
 
 def group_counts(structure: Structure, counts: AtomCounts) -> np.ndarray:

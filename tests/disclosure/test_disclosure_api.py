@@ -8,6 +8,8 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.disclosure import (
     FINDING_COLUMNS,
@@ -17,11 +19,12 @@ from analysis.disclosure import (
     audit,
     build_structure,
     count_atoms,
+    find_atoms,
     group_counts,
     protect,
     suppress,
 )
-from tests.disclosure.strategies import frame, respondents, tree
+from tests.disclosure.strategies import Case, cases, frame, respondents, tree
 
 TREE = tree({"R": None, "A": "R", "B": "R", "A1": "A"})
 
@@ -136,3 +139,39 @@ def test_bad_counts_and_arguments() -> None:
         audit(s, good, ["u:R"], 5, method="magic")
     with pytest.raises(ValueError, match="max_atoms"):
         audit(s, good, ["u:R"], 5, method="exact", max_atoms=3)
+
+
+@given(cases(), st.data())
+@settings(max_examples=60, deadline=None)
+def test_atoms_found_once_count_any_subset_as_count_atoms_does(
+    case: Case, data: st.DataObject
+) -> None:
+    # A round's passes count the respondents who answered each question: find_atoms reads the
+    # frame once, and every subset counted from it must equal counting the subset's rows.
+    atoms = find_atoms(case.structure, case.data)
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, max(len(case.data) - 1, 0)), unique=True))
+        if len(case.data)
+        else [],
+        dtype=np.int64,
+    )
+    expected = count_atoms(case.structure, case.data.iloc[rows])
+    got = atoms.count(rows)
+    assert (got.own == expected.own).all()
+    assert all((a == b).all() for a, b in zip(got.tables, expected.tables, strict=True))
+    pd.testing.assert_frame_equal(got.atoms, expected.atoms, check_dtype=False)
+    everyone = atoms.count()
+    assert (group_counts(case.structure, everyone) == case.n).all()
+
+
+def test_groups_kept_hidden_by_mask_or_by_name_alike() -> None:
+    s = build_structure(TREE, {"g": ["x"]})
+    data = frame(respondents("A1", 6, g=["x"]) + respondents("B", 7, g=["x"]), ["g"])
+    names = ["u:B", "u:A1|g=x"]
+    mask = s.groups["group"].isin(names).to_numpy()[: s.n_publishable]
+    by_name = suppress(s, data, 5, initially_hidden=names)
+    by_mask = suppress(s, data, 5, initially_hidden=mask)
+    pd.testing.assert_frame_equal(by_name, by_mask)
+    assert not by_mask.set_index("group").loc[names, "published"].any()
+    with pytest.raises(ValueError, match="entries"):
+        suppress(s, data, 5, initially_hidden=mask[:-1])
