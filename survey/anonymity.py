@@ -245,11 +245,22 @@ class _Runner:
         self.structure, self.atoms, self.data, self.pool = structure, atoms, data, pool
 
     def passes(self, tasks: list[Task]) -> Callable[[], dict[str, PassResult]]:
+        """Each task's pass; measures with the same counts per atom, k and groups kept hidden
+        (questions everyone answered, say) share one: the engine would find the same pattern."""
+        distinct: dict[tuple[bytes, int, bytes], int] = {}
+        work: list[tuple[np.ndarray, int, np.ndarray]] = []
+        pass_of: dict[str, int] = {}
+        for measure, who, k, hidden in tasks:
+            key = (self.atoms.sizes(who).tobytes(), k, np.asarray(hidden, np.int64).tobytes())
+            if key not in distinct:
+                distinct[key] = len(work)
+                work.append((who, k, hidden))
+            pass_of[measure] = distinct[key]
         if self.pool is None:
-            done = {m: _measure_pass(self.structure, self.atoms, w, k, h) for m, w, k, h in tasks}
-            return lambda: done
-        futures = {m: self.pool.submit(_worker_pass, w, k, h) for m, w, k, h in tasks}
-        return lambda: {m: f.result() for m, f in futures.items()}
+            done = [_measure_pass(self.structure, self.atoms, w, k, h) for w, k, h in work]
+            return lambda: {m: done[i] for m, i in pass_of.items()}
+        futures = [self.pool.submit(_worker_pass, w, k, h) for w, k, h in work]
+        return lambda: {m: futures[i].result() for m, i in pass_of.items()}
 
     def scores(self) -> Callable[[], pd.DataFrame]:
         """Every respondent's index scores (as :func:`figures.index_scores`)."""

@@ -324,3 +324,40 @@ def test_stored_numbers_keep_eight_significant_digits() -> None:
     rng = np.random.default_rng(3)
     sample = rng.standard_normal(10_000) * 10.0 ** rng.integers(-12, 12, 10_000)
     assert np.max(np.abs(publishing.significant(sample, 8) / sample - 1)) <= 5e-8
+
+
+def test_measures_answered_by_the_same_people_share_one_pass(
+    make: Factory, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two questions everyone answered have the same counts in every group, so the engine
+    runs once for both; each measure's pattern is still what its own pass gives."""
+    from survey import anonymity, figures
+
+    units = tree(make, {"A": 7, "B": 4, "C": 9})
+    survey_round = make.round({units[c]: 12 for c in ("A", "B", "C")})
+    for i, (code, n) in enumerate({"A": 7, "B": 4, "C": 9}.items()):
+        fill(make, survey_round, units[code], n, i)
+    rounds.close_round(make.session, survey_round)
+    data = publishing.load_round(db_session, survey_round.id)
+
+    calls = []
+    measure_pass = anonymity._measure_pass
+    monkeypatch.setattr(
+        anonymity, "_measure_pass", lambda *args: calls.append(args) or measure_pass(*args)
+    )
+    patterns = anonymity.suppression_patterns(data)
+    assert {"t.meaning", "t.tempo"} <= set(patterns.passes)
+    assert len(calls) < len(patterns.passes)
+    assert patterns.passes["t.meaning"] is patterns.passes["t.tempo"]
+
+    structure, people = anonymity._structure(data)
+    atoms = disclosure.find_atoms(structure, people)
+    answered = figures.answered_items(data)
+    level = patterns.level["published"].to_numpy(dtype=bool)[: structure.n_publishable]
+    k = survey_round.min_group_size
+    for question in ("t.meaning", "t.tempo"):
+        alone = measure_pass(structure, atoms, answered[question], k, np.flatnonzero(~level))
+        shared = patterns.passes[question]
+        assert (alone.published == shared.published).all()
+        assert (alone.rule == shared.rule).all()
+        assert not alone.published[~level].any()

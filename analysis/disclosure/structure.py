@@ -497,9 +497,13 @@ class Atoms:
         >>> find_atoms(s, data).count(np.array([0, 2])).tables[0].tolist()
         [[0, 1, 0], [1, 0, 0]]
         """
+        return _count(self.structure, self.unit, list(self.codes), self.sizes(rows))
+
+    def sizes(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Respondents per atom among the rows ``rows`` (every row when None): two subsets
+        with equal sizes have equal counts, and so equal suppression patterns."""
         chosen = self.of_row if rows is None else self.of_row[rows]
-        n = np.bincount(chosen, minlength=len(self.unit))
-        return _count(self.structure, self.unit, list(self.codes), n)
+        return np.bincount(chosen, minlength=len(self.unit))
 
 
 def find_atoms(structure: Structure, data: pd.DataFrame) -> Atoms:
