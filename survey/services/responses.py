@@ -13,7 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    SmallInteger,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from survey.models import Answer, FreeTextAnswer, Invitation, Response, SurveyRound
@@ -128,6 +140,16 @@ _CLAIM = (
 )
 _INSERT_RESPONSE = insert(cast(Table, Response.__table__))
 _INSERT_ANSWERS = insert(cast(Table, Answer.__table__))
+# On PostgreSQL a response's answers go in as two arrays: one statement of three parameters,
+# whose conversion psycopg caches, where a VALUES list of 90 it would parse anew each time.
+_INSERT_ANSWER_ARRAYS = _INSERT_ANSWERS.from_select(
+    ["response_id", "question_id", "value"],
+    select(
+        bindparam("response_id", type_=cast(Table, Answer.__table__).c.response_id.type),
+        func.unnest(bindparam("questions", type_=postgresql.ARRAY(Integer))),
+        func.unnest(bindparam("values", type_=postgresql.ARRAY(SmallInteger))),
+    ),
+)
 _INSERT_TEXTS = insert(cast(Table, FreeTextAnswer.__table__))
 
 
@@ -253,7 +275,16 @@ def store_response(
             values.extend(
                 {"response_id": response_id, "question_id": q.id, "value": v} for v in answer
             )
-    if values:
+    if values and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _INSERT_ANSWER_ARRAYS,
+            {
+                "response_id": response_id,
+                "questions": [v["question_id"] for v in values],
+                "values": [v["value"] for v in values],
+            },
+        )
+    elif values:
         session.execute(_INSERT_ANSWERS, values)
     if texts:
         session.execute(_INSERT_TEXTS, texts)
