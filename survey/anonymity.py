@@ -13,17 +13,19 @@ How (design.md, "Anonymity model"):
    round, used by all pages and exports.
 3. Each question, and each index, gets its own pass with its own counts (those who answered it)
    and its own k (the higher k for sensitive questions), starting from the group-level pattern.
-   An index is hidden wherever one of its items is.
+   An index is hidden wherever one of its items is. Measures with the same counts, k and
+   starting pattern (questions everyone answered) share one run of the engine: it would find
+   the same pattern for each.
 4. Every pass is audited (a linear-algebra proof that nothing below k is derivable); a failed
    audit stops the publication instead of publishing.
 5. Figures, response counts and rates, comparisons and driver analyses are produced only for
    shown cells. The suppression log names each hidden cell and its rule, never its figures.
 
-A large round (:data:`PARALLEL_MIN_RESPONDENTS`) uses the machine's cores: the passes run in
-worker processes while this process scores the indices and rolls up the counts, and the
-comparisons and drivers are computed in another worker while the figures are stored. Every
-step is deterministic, so the result is the same as when everything runs here, in order (as
-for small rounds and the tests).
+A large round (:data:`PARALLEL_MIN_RESPONDENTS`) uses the machine's cores: the passes and the
+respondents' index scores run in worker processes while this process rolls up the counts, and
+the comparisons and the drivers are computed in two more workers while the figures are stored.
+Every step is deterministic, so the result is the same as when everything runs here, in order
+(as for small rounds and the tests).
 """
 
 from __future__ import annotations
