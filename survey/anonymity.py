@@ -85,10 +85,6 @@ class Gated:
     analyses: tuple[Future[pd.DataFrame], Future[pd.DataFrame]]
     audit: dict[str, Any] = field(default_factory=dict)
 
-    def figure_parts(self) -> Iterator[pd.DataFrame]:
-        """The shown cells' figures, computed as they are read (to store them meanwhile)."""
-        return self.parts()
-
     @cached_property
     def figures(self) -> pd.DataFrame:
         """All the shown cells' figures in one frame."""

@@ -253,7 +253,7 @@ def store_response(
         _INSERT_RESPONSE,
         {"id": response_id, "round_id": round_id, "unit_id": unit_id, "submitted_on": today},
     )
-    values: list[dict[str, Any]] = []
+    chosen: list[tuple[int, int]] = []  # question id, value
     texts: list[dict[str, Any]] = []
     for q in spec.questions():
         answer = draft.answers.get(q.key)
@@ -272,20 +272,18 @@ def store_response(
                 }
             )
         else:
-            values.extend(
-                {"response_id": response_id, "question_id": q.id, "value": v} for v in answer
-            )
-    if values and session.get_bind().dialect.name == "postgresql":
+            chosen.extend((q.id, v) for v in answer)
+    if chosen and session.get_bind().dialect.name == "postgresql":
+        questions, values = zip(*chosen, strict=True)
         session.execute(
             _INSERT_ANSWER_ARRAYS,
-            {
-                "response_id": response_id,
-                "questions": [v["question_id"] for v in values],
-                "values": [v["value"] for v in values],
-            },
+            {"response_id": response_id, "questions": list(questions), "values": list(values)},
         )
-    elif values:
-        session.execute(_INSERT_ANSWERS, values)
+    elif chosen:
+        session.execute(
+            _INSERT_ANSWERS,
+            [{"response_id": response_id, "question_id": q, "value": v} for q, v in chosen],
+        )
     if texts:
         session.execute(_INSERT_TEXTS, texts)
 
